@@ -99,9 +99,7 @@ class OrganizationSettings(models.Model):
     """O5: every number of the rules is a setting of the organization, with the spec's
     default. Durations are whole hours or minutes, as people state them."""
 
-    organization = models.OneToOneField(
-        Organization, on_delete=models.CASCADE, related_name="settings_row"
-    )
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="settings_row")
     cancellation_notice_hours = models.PositiveIntegerField(default=48, validators=_hours())
     late_cancellation_charge_percent = models.PositiveIntegerField(default=50, validators=_percent())
     platform_share_percent = models.PositiveIntegerField(default=20, validators=_percent())
@@ -142,9 +140,7 @@ class Membership(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.EXPERT)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_org")]
 
     def __str__(self) -> str:
         return f"{self.user.name} ({self.role}) in {self.organization}"
@@ -159,9 +155,7 @@ class Group(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="unique_group_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="unique_group_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -176,9 +170,7 @@ class ClientAccount(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "user"], name="one_client_per_org")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_client_per_org")]
 
     def __str__(self) -> str:
         return f"{self.user.name} as client of {self.organization}"

@@ -76,12 +76,12 @@ class Meeting(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="meetings")
     skill = models.ForeignKey(Skill, null=True, blank=True, on_delete=models.SET_NULL, related_name="meetings")
     expert = models.ForeignKey(User, on_delete=models.PROTECT, related_name="meetings_as_expert")
-    client = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="meetings_as_client"
-    )
+    client = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="meetings_as_client")
     guest = models.ForeignKey(Guest, null=True, blank=True, on_delete=models.PROTECT, related_name="meetings")
     origin = models.CharField(
-        max_length=10, choices=Side.choices, help_text="Who asked for the meeting: client's request or expert's proposal."
+        max_length=10,
+        choices=Side.choices,
+        help_text="Who asked for the meeting: client's request or expert's proposal.",
     )
     subject = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
@@ -167,9 +167,7 @@ class Alternative(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["meeting"], condition=Q(state="pending"), name="one_pending_alternative"
-            )
+            models.UniqueConstraint(fields=["meeting"], condition=Q(state="pending"), name="one_pending_alternative")
         ]
 
     def __str__(self) -> str:
@@ -190,6 +188,9 @@ class TimeOption(models.Model):
 
     class Meta:
         ordering = ["start", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.start:%Y-%m-%d %H:%M} UTC, {self.length_minutes} min"
 
     @property
     def end(self):
@@ -295,6 +296,9 @@ class Statement(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["meeting", "side"], name="one_statement_per_side")]
 
+    def __str__(self) -> str:
+        return f"{self.side}: {self.get_said_display()}"
+
 
 class Review(models.Model):
     """A client's written review of an expert: one per client and expert (S1), shown on the
@@ -313,3 +317,6 @@ class Review(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "expert", "client"], name="one_review_per_expert")
         ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.expert} by {self.client}"

@@ -38,7 +38,9 @@ class OutboxState(models.TextChoices):
 class OutboxItem(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="outbox")
     topic = models.CharField(max_length=20, choices=Topic.choices)
-    meeting = models.ForeignKey("meetings.Meeting", null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")
+    meeting = models.ForeignKey(
+        "meetings.Meeting", null=True, blank=True, on_delete=models.CASCADE, related_name="outbox"
+    )
     recipient = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")
     recipient_guest = models.ForeignKey(Guest, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")
     # What the message says: who did it, the reason, the new date — as it was at the time.

@@ -1,0 +1,169 @@
+"""The parts every lifecycle function shares: locking the meeting, knowing the actor's
+side, refusing with the rule's id, writing the timeline and the outbox."""
+
+from datetime import datetime
+
+from django.db.models import Q
+
+from parlour.accounts.models import Guest, User
+from parlour.core.errors import DomainError
+from parlour.notifications.models import OutboxItem
+
+from .models import Meeting, Side, Status, TimelineEvent
+
+Actor = User | Guest
+
+
+def lock(meeting: Meeting) -> Meeting:
+    """The meeting, fresh from the database and locked for this transaction. It is always
+    the first lock a transition takes (STYLE rule 7)."""
+    return (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("organization", "service", "expert", "client", "guest")
+        .get(pk=meeting.pk)
+    )
+
+
+def side_of(meeting: Meeting, actor: Actor) -> Side | None:
+    if isinstance(actor, Guest):
+        return Side.CLIENT if meeting.guest_id == actor.pk else None
+    if actor.pk == meeting.expert_id:
+        return Side.EXPERT
+    if meeting.client_id is not None and actor.pk == meeting.client_id:
+        return Side.CLIENT
+    return None
+
+
+def refuse(code: str, message: str, rule: str, **kw) -> DomainError:
+    return DomainError(code, message, rule, **kw)
+
+
+def require_side(meeting: Meeting, actor: Actor, allowed: set[Side], rule: str) -> Side:
+    side = side_of(meeting, actor)
+    if side is None or side not in allowed:
+        who = " or ".join(sorted(s.value for s in allowed))
+        raise refuse("wrong_side", f"Only the meeting's {who} may do this.", rule, status=403)
+    return side
+
+
+def require_status(meeting: Meeting, allowed: set[str], rule: str) -> None:
+    if meeting.status not in allowed:
+        labels = ", ".join(sorted(Status(s).label.lower() for s in allowed))
+        raise refuse(
+            "wrong_state",
+            f"This can be done only while the meeting is {labels}; it is {Status(meeting.status).label.lower()}.",
+            rule,
+            status=409,
+        )
+
+
+def require_before_start(meeting: Meeting, now: datetime, rule: str) -> None:
+    if now >= meeting.start:
+        raise refuse(
+            "meeting_started", "The meeting has already started; this can no longer be done.", rule, status=409
+        )
+
+
+def require_future(start: datetime, now: datetime, rule: str) -> None:
+    if start <= now:
+        raise refuse("in_past", "Choose a time in the future.", rule)
+
+
+def require_length(meeting: Meeting, length: int, rule: str) -> None:
+    if length not in meeting.service.lengths:
+        allowed = ", ".join(str(x) for x in meeting.service.lengths)
+        raise refuse("invalid_length", f"This service can be booked for {allowed} minutes.", rule)
+
+
+def overlapping_agreed(user: User, start: datetime, end: datetime, *, exclude: Meeting | None = None):
+    """The agreed meetings of ``user``, as expert or as client, that overlap [start, end)."""
+    meetings = Meeting.objects.filter(status=Status.AGREED, start__lt=end, end__gt=start).filter(
+        Q(expert=user) | Q(client=user)
+    )
+    if exclude is not None:
+        meetings = meetings.exclude(pk=exclude.pk)
+    return meetings.order_by("start")
+
+
+def expert_is_busy(expert: User, start: datetime, end: datetime, *, exclude: Meeting | None = None) -> bool:
+    """Whether an agreed meeting or one awaiting approval of the expert overlaps (B1)."""
+    meetings = Meeting.objects.filter(
+        expert=expert, status__in=(Status.AGREED, Status.AWAITING_APPROVAL), start__lt=end, end__gt=start
+    )
+    if exclude is not None:
+        meetings = meetings.exclude(pk=exclude.pk)
+    return meetings.exists()
+
+
+def warn_conflict(
+    meeting: Meeting, actor: Actor, start: datetime, end: datetime, acknowledged: bool, rule: str
+) -> None:
+    """L17: a confirmation that would overlap one of the confirmer's agreed meetings goes
+    through only when they confirm again knowing it."""
+    if acknowledged or isinstance(actor, Guest):
+        return
+    other = overlapping_agreed(actor, start, end, exclude=meeting).first()
+    if other is not None:
+        raise refuse(
+            "conflict_warning",
+            f"You already have an agreed meeting at this time ({other.service.name}, "
+            f"{other.start:%Y-%m-%d %H:%M} UTC). Confirm again to accept the overlap.",
+            "L17",
+            status=409,
+            details={"conflicting_meeting": other.pk, "confirms": rule},
+        )
+
+
+def record(
+    meeting: Meeting, kind: str, now: datetime, *, side: str = "", actor: Actor | None = None, reason: str = "", **data
+) -> TimelineEvent:
+    return TimelineEvent.objects.create(
+        meeting=meeting,
+        kind=kind,
+        side=side,
+        actor=actor if isinstance(actor, User) else None,
+        actor_guest=actor if isinstance(actor, Guest) else None,
+        at=now,
+        reason=reason,
+        data=data,
+    )
+
+
+def notify(meeting: Meeting, topic: str, to: Side | User, now: datetime, **payload) -> None:
+    """Queue a message for one side of the meeting (or one person), delivered after commit."""
+    recipient = guest = None
+    if isinstance(to, User):
+        recipient = to
+    elif to == Side.EXPERT:
+        recipient = meeting.expert
+    elif meeting.client_id:
+        recipient = meeting.client
+    else:
+        guest = meeting.guest
+    OutboxItem.objects.create(
+        organization_id=meeting.organization_id,
+        topic=topic,
+        meeting=meeting,
+        recipient=recipient,
+        recipient_guest=guest,
+        payload={"start": meeting.start.isoformat(), **payload},
+        due_at=now,
+        created_at=now,
+    )
+
+
+def command_room(meeting: Meeting, action: str, now: datetime) -> None:
+    """V1: create, move or cancel the meeting's room on its video platform, after commit."""
+    OutboxItem.objects.create(
+        organization_id=meeting.organization_id,
+        topic=f"room.{action}",
+        meeting=meeting,
+        payload={"start": meeting.start.isoformat(), "end": meeting.end.isoformat()},
+        due_at=now,
+        created_at=now,
+    )
+
+
+def save(meeting: Meeting, now: datetime) -> None:
+    meeting.updated_at = now
+    meeting.save()
