@@ -1,0 +1,39 @@
+"""Sets up the process environment before Django reads its settings.
+
+The settings read the environment once, at import, and pytest-django imports them in its
+``pytest_load_initial_conftests`` hook, before any conftest.py is loaded; so this is a plugin
+named in pyproject.toml (``-p testenv``), not a conftest.
+"""
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+
+# A wrapper, not tryfirst: pytest-django's hook is tryfirst too and is registered after
+# ``-p`` plugins, so it would run first.
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser, args):
+    database = os.environ.get("PARLOUR_TEST_DB", "sqlite")
+    if database not in ("sqlite", "postgres"):
+        raise pytest.UsageError(f"PARLOUR_TEST_DB={database!r}: use sqlite or postgres")
+
+    # The settings derive every path (SQLite file, secret key, media) from this folder.
+    data_dir = tempfile.mkdtemp(prefix="parlour-test-data-")
+    early_config.add_cleanup(lambda: shutil.rmtree(data_dir, ignore_errors=True))
+    os.environ["PARLOUR_DATA_DIR"] = data_dir
+
+    # A URL from the developer's shell would point the tests at a real database.
+    os.environ.pop("PARLOUR_DATABASE_URL", None)
+    options = parser.parse_known_args(args)
+    if database == "postgres" and not (options.help or options.version):
+        from pgserver import PostgresServer
+
+        server = PostgresServer()
+        early_config.add_cleanup(server.stop)
+        server.start()
+        os.environ["PARLOUR_DATABASE_URL"] = server.url
+
+    return (yield)
