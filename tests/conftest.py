@@ -22,8 +22,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str:
     db = settings.DATABASES["default"]
-    where = f"{db['HOST']}:{db['PORT']}" if db.get("HOST") else settings.DATA_DIR
-    return f"database: {db['ENGINE'].rsplit('.', 1)[-1]} ({where})"
+    where = f" at {db['HOST']}:{db['PORT']}" if db.get("HOST") else ""
+    return f"database: {db['ENGINE'].rsplit('.', 1)[-1]}{where}"
 
 
 @pytest.fixture(scope="session")

@@ -110,7 +110,9 @@ class World:
         service = service or self.service
         party = Party(guest=by) if isinstance(by, Guest) else Party(client=by or self.client)
         start = kw.pop("start", None) or clock.now().replace(microsecond=0) + timedelta(hours=hours_ahead)
-        return lifecycle.book_meeting(service=service, expert=kw.pop("expert", self.expert), party=party, start=start, **kw)
+        return lifecycle.book_meeting(
+            service=service, expert=kw.pop("expert", self.expert), party=party, start=start, **kw
+        )
 
     def agreed(self, **kw):
         meeting = self.book(**kw)
@@ -137,7 +139,9 @@ def world(credits: int = 1000) -> World:
     customer = client(org, credits=credits, name="Cleo Client")
     guest = GuestFactory(organization=org, name="Gus Guest")
     service = ServiceFactory(organization=org, name="Expert advice", price=100, requires_confirmation=True)
-    free_service = ServiceFactory(organization=org, name="Intro call", price=0, requires_confirmation=False, lengths=[15, 30])
+    free_service = ServiceFactory(
+        organization=org, name="Intro call", price=0, requires_confirmation=False, lengths=[15, 30]
+    )
     for s in (service, free_service):
         s.experts.add(expert, colleague)
     return World(org, admin, expert, colleague, customer, guest, service, free_service)

@@ -2,6 +2,7 @@
 ``postgresql`` package), a data directory in a temporary folder, gone when it stops."""
 
 import atexit
+import contextlib
 import os
 import pwd
 import shutil
@@ -53,8 +54,9 @@ class PostgresServer:
             if os.geteuid() == 0:
                 owner = pwd.getpwnam("postgres")
                 os.chown(self.dir, owner.pw_uid, owner.pw_gid)
-            self._run("initdb", "-D", self.data, "-U", USER, "--auth=trust",
-                      "--encoding=UTF8", "--no-locale", "--no-sync")
+            self._run(
+                "initdb", "-D", self.data, "-U", USER, "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"
+            )
             settings = {
                 **SETTINGS,
                 "listen_addresses": "'127.0.0.1'",
@@ -65,8 +67,9 @@ class PostgresServer:
                 conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
             self._running = True
             self._run("pg_ctl", "start", "-w", "-D", self.data, "-l", self.dir / "server.log")
-            with psycopg.connect(host="127.0.0.1", port=self.port, user=USER,
-                                 dbname="postgres", autocommit=True) as conn:
+            with psycopg.connect(
+                host="127.0.0.1", port=self.port, user=USER, dbname="postgres", autocommit=True
+            ) as conn:
                 conn.execute(f"CREATE DATABASE {DATABASE}")
         except BaseException:
             self.stop()
@@ -75,11 +78,10 @@ class PostgresServer:
     def stop(self) -> None:
         if self._running:
             self._running = False
-            try:
-                # The data is thrown away, so nothing is worth a clean shutdown.
+            # The data is thrown away, so nothing is worth a clean shutdown; and a server
+            # that is already gone is fine.
+            with contextlib.suppress(RuntimeError):
                 self._run("pg_ctl", "stop", "-w", "-m", "immediate", "-D", self.data)
-            except RuntimeError:
-                pass  # already gone
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _run(self, program: str, *args: object) -> None:
@@ -91,6 +93,5 @@ class PostgresServer:
         if done.returncode != 0:
             log = self.dir / "server.log"
             raise RuntimeError(
-                f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}"
-                + (log.read_text() if log.exists() else "")
+                f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}" + (log.read_text() if log.exists() else "")
             )

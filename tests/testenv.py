@@ -2,11 +2,12 @@
 
 The settings read the environment once, at import, and pytest-django imports them in its
 ``pytest_load_initial_conftests`` hook, before any conftest.py is loaded; so this is a plugin
-named in pyproject.toml (``-p testenv``), not a conftest.
+named in pyproject.toml (``-p tests.testenv``), not a conftest.
 """
 
 import os
 import shutil
+import signal
 import tempfile
 
 import pytest
@@ -20,6 +21,12 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args):
     if database not in ("sqlite", "postgres"):
         raise pytest.UsageError(f"PARLOUR_TEST_DB={database!r}: use sqlite or postgres")
 
+    # CI timeouts end a run with SIGTERM, which would skip every cleanup; as an interrupt it
+    # still stops the server and deletes the temporary folders.
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
+        early_config.add_cleanup(lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
+
     # The settings derive every path (SQLite file, secret key, media) from this folder.
     data_dir = tempfile.mkdtemp(prefix="parlour-test-data-")
     early_config.add_cleanup(lambda: shutil.rmtree(data_dir, ignore_errors=True))
@@ -29,7 +36,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args):
     os.environ.pop("PARLOUR_DATABASE_URL", None)
     options = parser.parse_known_args(args)
     if database == "postgres" and not (options.help or options.version):
-        from pgserver import PostgresServer
+        from tests.pgserver import PostgresServer
 
         server = PostgresServer()
         early_config.add_cleanup(server.stop)
@@ -37,3 +44,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args):
         os.environ["PARLOUR_DATABASE_URL"] = server.url
 
     return (yield)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

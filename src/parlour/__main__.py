@@ -1,3 +1,5 @@
+import sys
+
 from parlour.cli import main
 
-main()
+sys.exit(main())

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Sum
+from django.utils import timezone
 
 from parlour.accounts.models import Organization, User
-from parlour.core.errors import DomainError
+from parlour.core.errors import DomainError, NotFound
 
 from .models import Account, AccountKind, Transfer, TransferKind
 from .settlement import Split
@@ -43,7 +44,9 @@ def _lock(*accounts: Account) -> dict[int, Account]:
     return {a.pk: a for a in locked}
 
 
-def _move(kind: str, amount: int, source: Account, destination: Account, *, meeting=None, note="", by=None) -> Transfer:
+def _move(
+    kind: str, amount: int, source: Account, destination: Account, *, meeting=None, note="", by=None, at=None
+) -> Transfer:
     if amount <= 0:
         raise ValueError("a transfer moves a positive amount")
     Account.objects.filter(pk=source.pk).update(balance=F("balance") - amount)
@@ -59,6 +62,7 @@ def _move(kind: str, amount: int, source: Account, destination: Account, *, meet
         meeting=meeting,
         note=note,
         created_by=by,
+        created_at=at or timezone.now(),
     )
 
 
@@ -81,10 +85,10 @@ def block_price(meeting, now, rule: str) -> None:
             status=402,
             details={"price": meeting.price, "available": wallet.balance},
         )
-    _move(TransferKind.BLOCK, meeting.price, wallet, escrow, meeting=meeting)
+    _move(TransferKind.BLOCK, meeting.price, wallet, escrow, meeting=meeting, at=now)
 
 
-def return_escrow(meeting) -> int:
+def return_escrow(meeting, now=None) -> int:
     """Give everything held for the meeting back to the client's wallet; returns the amount."""
     if meeting.price == 0 or meeting.client_id is None:
         return 0
@@ -94,11 +98,11 @@ def return_escrow(meeting) -> int:
     wallet, escrow = accounts[wallet.pk], accounts[escrow.pk]
     held = escrow.balance
     if held:
-        _move(TransferKind.RETURN, held, escrow, wallet, meeting=meeting)
+        _move(TransferKind.RETURN, held, escrow, wallet, meeting=meeting, at=now)
     return held
 
 
-def settle_escrow(meeting, parts: Split) -> None:
+def settle_escrow(meeting, parts: Split, now=None) -> None:
     """Settle the escrow of a meeting (C4, L8): the charge goes to the platform and from it
     the expert's pay; the rest returns to the client."""
     if meeting.price == 0:
@@ -112,30 +116,37 @@ def settle_escrow(meeting, parts: Split) -> None:
     if escrow.balance != parts.charged + parts.returned:
         raise AssertionError(f"escrow of meeting {meeting.pk} holds {escrow.balance}, not {meeting.price}")
     if parts.charged:
-        _move(TransferKind.DEDUCTION, parts.charged, escrow, platform, meeting=meeting)
+        _move(TransferKind.DEDUCTION, parts.charged, escrow, platform, meeting=meeting, at=now)
     if parts.to_expert:
-        _move(TransferKind.PAYMENT, parts.to_expert, platform, expert, meeting=meeting)
+        _move(TransferKind.PAYMENT, parts.to_expert, platform, expert, meeting=meeting, at=now)
     if parts.returned:
-        _move(TransferKind.RETURN, parts.returned, escrow, wallet, meeting=meeting)
+        _move(TransferKind.RETURN, parts.returned, escrow, wallet, meeting=meeting, at=now)
 
 
-def pay_bonus(organization: Organization, user: User, amount: int, meeting=None) -> None:
+def pay_bonus(organization: Organization, user: User, amount: int, meeting=None, now=None) -> None:
     """S4: the platform pays a client's first written review of an expert."""
     if amount <= 0:
         return
     platform = system_account(organization, AccountKind.PLATFORM)
     wallet = wallet_of(organization, user)
     accounts = _lock(platform, wallet)
-    _move(TransferKind.BONUS, amount, accounts[platform.pk], accounts[wallet.pk], meeting=meeting)
+    _move(TransferKind.BONUS, amount, accounts[platform.pk], accounts[wallet.pk], meeting=meeting, at=now)
 
 
 def grant_credits(organization: Organization, user: User, amount: int, *, by: User, note: str = "") -> Transfer:
-    """C3: an admin records a purchase made elsewhere."""
-    from parlour.accounts.access import require_admin
+    """C3: an admin records a purchase made elsewhere, for a client or member of the
+    organization."""
+    from parlour.accounts.access import belongs_to, require_admin
 
     require_admin(by, organization, rule="C3")
     if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_GRANT:
         raise DomainError("invalid_amount", f"Grant a whole number of credits from 1 to {MAX_GRANT}.", "C3")
+    note = (note or "").strip()
+    longest = Transfer._meta.get_field("note").max_length
+    if len(note) > longest:
+        raise DomainError("too_long", f"Keep the note under {longest} characters.", "C3")
+    if not belongs_to(user, organization):
+        raise NotFound("client")
     with transaction.atomic():
         source = system_account(organization, AccountKind.EXTERNAL)
         wallet = wallet_of(organization, user)

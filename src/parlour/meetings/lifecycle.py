@@ -144,6 +144,9 @@ def book_meeting(
         _check_window(organization, start, now, "B1")
         if service.price and party.client is None:
             raise refuse("sign_in_required", "A paid service can be booked only by a signed-in client.", "B1")
+        # The expert's row is the lock that serializes bookings with one expert: their time
+        # and each guest's count of upcoming meetings with them.
+        User.objects.select_for_update().filter(pk=expert.pk).first()
         if party.guest is not None:
             limit = organization.settings.max_upcoming_guest_meetings
             upcoming = Meeting.objects.filter(
@@ -162,8 +165,6 @@ def book_meeting(
                     "B1",
                 )
         end = start + timedelta(minutes=length)
-        # The expert's row is the lock that serializes bookings of one expert's time.
-        User.objects.select_for_update().filter(pk=expert.pk).first()
         if expert_is_busy(expert, start, end):
             raise refuse("slot_taken", "This time was just taken. Please choose another.", "B1", status=409)
         confirm = service.requires_confirmation
@@ -320,10 +321,15 @@ def pick_time_option(
         meeting = lock(meeting)
         require_side(meeting, actor, {Side.CLIENT}, "B4")
         require_status(meeting, {Status.PLANNING}, "B4")
+        require_before_start(meeting, now, "B4")
         option = meeting.time_options.filter(pk=option_id).first()
         if option is None:
             raise refuse("no_such_option", "That time is not one of the options offered.", "B4", status=404)
         require_future(option.start, now, "B4")
+        # An offered time does not hold the expert's slot (E4): it may have been booked since.
+        User.objects.select_for_update().filter(pk=meeting.expert_id).first()
+        if expert_is_busy(meeting.expert, option.start, option.end, exclude=meeting):
+            raise refuse("slot_taken", "This time was just taken. Please choose another.", "B4", status=409)
         warn_conflict(meeting, actor, option.start, option.end, acknowledge_conflict, "B4")
         meeting.set_time(option.start, option.length_minutes)
         meeting.time_options.filter(pk=option.pk).update(picked=True)
@@ -358,7 +364,7 @@ def confirm_meeting(
     with transaction.atomic():
         meeting = lock(meeting)
         side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "L2")
-        rule = "L2" if side == Side.EXPERT else "L5"
+        rule = "L2" if meeting.origin == Side.CLIENT else "L5"
         require_status(meeting, {Status.AWAITING_APPROVAL}, rule)
         if meeting.origin == side:
             raise refuse("already_approved", "You proposed this meeting; the other side confirms it.", rule, status=409)
@@ -382,7 +388,7 @@ def reject_meeting(
     with transaction.atomic():
         meeting = lock(meeting)
         side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "L3")
-        rule = "L3" if side == Side.EXPERT else "L6"
+        rule = "L3" if meeting.origin == Side.CLIENT else "L6"
         allowed = {Status.AWAITING_APPROVAL} if side == Side.EXPERT else {Status.AWAITING_APPROVAL, Status.PLANNING}
         require_status(meeting, allowed, rule)
         if meeting.origin == side:
@@ -390,7 +396,7 @@ def reject_meeting(
         require_before_start(meeting, now, rule)
         _check_reason(reason, RejectReason, rule)
         note = _check_note(note, rule)
-        if ledger.return_escrow(meeting):
+        if ledger.return_escrow(meeting, now):
             meeting.credit_status = CreditStatus.RETURNED
         meeting.status = Status.REJECTED
         if side == Side.EXPERT:
@@ -465,7 +471,7 @@ def cancel_meeting(
 
 
 def _cancel(meeting, side, actor, now, rule, *, note="", code="", room=False) -> None:
-    if ledger.return_escrow(meeting):
+    if ledger.return_escrow(meeting, now):
         meeting.credit_status = CreditStatus.RETURNED
     meeting.status = Status.CANCELLED
     _drop_pending_alternative(meeting, now)
@@ -479,7 +485,7 @@ def _cancel(meeting, side, actor, now, rule, *, note="", code="", room=False) ->
 def _cancel_late_by_client(meeting: Meeting, actor: Actor, now: datetime, note: str, confirm_late: bool) -> None:
     policy = meeting.organization.settings
     parts = split(meeting.price, policy.late_cancellation_charge_percent, policy.platform_share_percent)
-    if not confirm_late:
+    if parts.charged and not confirm_late:
         raise refuse(
             "late_cancellation_charge",
             f"The meeting starts within {policy.cancellation_notice_hours} hours: "
@@ -489,10 +495,12 @@ def _cancel_late_by_client(meeting: Meeting, actor: Actor, now: datetime, note: 
             status=409,
             details={"charged": parts.charged, "returned": parts.returned},
         )
-    ledger.settle_escrow(meeting, parts)
+    ledger.settle_escrow(meeting, parts, now)
     meeting.status = Status.CANCELLED
-    if meeting.price:
+    if parts.charged:
         meeting.credit_status = CreditStatus.REIMBURSED_CANCELLATION
+    elif parts.returned:
+        meeting.credit_status = CreditStatus.RETURNED
     _drop_pending_alternative(meeting, now)
     save(meeting, now)
     record(meeting, EventKind.CANCELLED, now, side=Side.CLIENT, actor=actor, reason=note, rule="L8")
@@ -564,6 +572,13 @@ def _pending(meeting: Meeting, rule: str):
     return alternative
 
 
+def _date_at_stake(meeting: Meeting, alternative) -> datetime:
+    """The start an answer about ``alternative`` must come before. An agreed meeting keeps its
+    own date until the alternative is confirmed (L10); a rejected one has no date of its own
+    left, only the alternative's (L11), so its own past date does not end the exchange."""
+    return alternative.start if meeting.status == Status.REJECTED else meeting.start
+
+
 def confirm_alternative(
     actor: Actor, meeting: Meeting, *, acknowledge_conflict: bool = False, now: datetime | None = None
 ) -> Meeting:
@@ -578,7 +593,7 @@ def confirm_alternative(
         if alternative.proposed_by == side:
             raise refuse("own_alternative", "You proposed this date; the other side confirms it.", "L12", status=409)
         require_status(meeting, {Status.AGREED, Status.REJECTED}, "L12")
-        require_before_start(meeting, now, "L12")
+        require_before_start(meeting, now, "L12", start=_date_at_stake(meeting, alternative))
         require_future(alternative.start, now, "L12")
         warn_conflict(meeting, actor, alternative.start, alternative.end, acknowledge_conflict, "L12")
         was_rejected = meeting.status == Status.REJECTED
@@ -607,7 +622,7 @@ def reject_alternative(
         alternative = _pending(meeting, "L13")
         if alternative.proposed_by == side:
             raise refuse("own_alternative", "You proposed this date; withdraw it instead.", "L13", status=409)
-        require_before_start(meeting, now, "L13")
+        require_before_start(meeting, now, "L13", start=_date_at_stake(meeting, alternative))
         _check_reason(reason, RejectReason, "L13")
         note = _check_note(note, "L13")
         _close_alternative(meeting, alternative, AlternativeState.REJECTED, now)
@@ -625,7 +640,7 @@ def withdraw_alternative(actor: Actor, meeting: Meeting, *, now: datetime | None
         alternative = _pending(meeting, "L14")
         if alternative.proposed_by != side:
             raise refuse("not_your_alternative", "Only who proposed the date may withdraw it.", "L14", status=403)
-        require_before_start(meeting, now, "L14")
+        require_before_start(meeting, now, "L14", start=_date_at_stake(meeting, alternative))
         _close_alternative(meeting, alternative, AlternativeState.WITHDRAWN, now)
         record(meeting, EventKind.ALTERNATIVE_WITHDRAWN, now, side=side, actor=actor)
     return meeting
@@ -635,7 +650,7 @@ def _close_alternative(meeting: Meeting, alternative, state: str, now: datetime)
     alternative.state = state
     alternative.decided_at = now
     alternative.save(update_fields=["state", "decided_at"])
-    if meeting.status == Status.REJECTED and ledger.return_escrow(meeting):
+    if meeting.status == Status.REJECTED and ledger.return_escrow(meeting, now):
         meeting.credit_status = CreditStatus.RETURNED
         save(meeting, now)
 
@@ -744,16 +759,24 @@ def change_meeting_time(
 
 def lapse_meeting(meeting: Meeting, *, now: datetime | None = None) -> Meeting:
     """L18: a request or proposal still unanswered at its start cancels itself; credits
-    return; both sides are told. Doing it twice does nothing the second time."""
+    return; both sides are told. A rejected meeting's alternative date still unanswered at
+    its start lapses the same way: it is dropped and what was held for it returns (C1); the
+    meeting stays rejected. Doing it twice does nothing the second time."""
     now = _now(now)
     with transaction.atomic():
         meeting = lock(meeting)
-        if meeting.status not in (Status.AWAITING_APPROVAL, Status.PLANNING) or now < meeting.start:
+        if meeting.status == Status.REJECTED:
+            alternative = meeting.pending_alternative
+            if alternative is None or now < alternative.start:
+                return meeting
+            _close_alternative(meeting, alternative, AlternativeState.WITHDRAWN, now)
+        elif meeting.status in (Status.AWAITING_APPROVAL, Status.PLANNING) and now >= meeting.start:
+            if ledger.return_escrow(meeting, now):
+                meeting.credit_status = CreditStatus.RETURNED
+            meeting.status = Status.CANCELLED
+            save(meeting, now)
+        else:
             return meeting
-        if ledger.return_escrow(meeting):
-            meeting.credit_status = CreditStatus.RETURNED
-        meeting.status = Status.CANCELLED
-        save(meeting, now)
         record(meeting, EventKind.LAPSED, now, side="system")
         notify(meeting, Topic.LAPSED, Side.EXPERT, now)
         notify(meeting, Topic.LAPSED, Side.CLIENT, now)

@@ -15,7 +15,7 @@ from parlour.accounts.models import Guest, Organization, User
 from parlour.catalog.models import Service, Skill
 
 # B5: no look-alike characters (0/O, 1/I/L, 2/Z, 5/S, 8/B), so a key read aloud or from a
-# phone screen is typed right; 8 of 26 symbols is ~2e11 keys, and entry is rate-limited.
+# phone screen is typed right; 8 of 25 symbols is ~1.5e11 keys, and entry is rate-limited.
 GUEST_KEY_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 GUEST_KEY_LENGTH = 8
 

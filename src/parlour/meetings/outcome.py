@@ -179,7 +179,7 @@ def _write_review(meeting: Meeting, text: str, now: datetime) -> None:
         return
     bonus = meeting.organization.settings.review_bonus_credits
     if bonus:
-        ledger.pay_bonus(meeting.organization, meeting.client, bonus, meeting)
+        ledger.pay_bonus(meeting.organization, meeting.client, bonus, meeting, now)
         record(meeting, EventKind.REVIEW_BONUS, now, side=Side.CLIENT, amount=str(bonus))
 
 
@@ -205,14 +205,14 @@ def _settle(meeting: Meeting, outcome: str, now: datetime, *, by: str) -> None:
     a late cancellation; refunded returns everything."""
     policy = meeting.organization.settings
     if outcome == Outcome.HELD:
-        ledger.settle_escrow(meeting, split(meeting.price, 100, policy.platform_share_percent))
+        ledger.settle_escrow(meeting, split(meeting.price, 100, policy.platform_share_percent), now)
         credit = CreditStatus.PAID
     elif outcome == Outcome.CLIENT_NO_SHOW:
         parts = split(meeting.price, policy.late_cancellation_charge_percent, policy.platform_share_percent)
-        ledger.settle_escrow(meeting, parts)
-        credit = CreditStatus.REIMBURSED_CANCELLATION
+        ledger.settle_escrow(meeting, parts, now)
+        credit = CreditStatus.REIMBURSED_CANCELLATION if parts.charged else CreditStatus.RETURNED
     else:
-        ledger.return_escrow(meeting)
+        ledger.return_escrow(meeting, now)
         credit = CreditStatus.RETURNED
     meeting.outcome = outcome
     if meeting.price:

@@ -57,8 +57,10 @@ def require_status(meeting: Meeting, allowed: set[str], rule: str) -> None:
         )
 
 
-def require_before_start(meeting: Meeting, now: datetime, rule: str) -> None:
-    if now >= meeting.start:
+def require_before_start(meeting: Meeting, now: datetime, rule: str, *, start: datetime | None = None) -> None:
+    """Refuse once the meeting has started, or once ``start`` has come when another date is
+    the one at stake (a rejected meeting's pending alternative)."""
+    if now >= (start or meeting.start):
         raise refuse(
             "meeting_started", "The meeting has already started; this can no longer be done.", rule, status=409
         )

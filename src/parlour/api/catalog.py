@@ -1,0 +1,100 @@
+"""What can be booked and from whom (E1, E2), and the lists reasons are chosen from."""
+
+from django.db.models import Prefetch, Q
+from django.http import HttpRequest
+from ninja import Router
+
+from parlour.accounts.models import Membership, Role, User
+from parlour.catalog.models import Service, Skill
+from parlour.meetings.models import SAID_LABELS, Outcome, Side
+from parlour.meetings.reasons import ExpertCancelReason, RejectReason
+
+from .lookups import organization_for
+from .schemas import ERRORS, ErrorOut, ExpertOut, ReasonsOut, ServiceOut
+
+router = Router(tags=["catalog"])
+
+
+def _refs(rows) -> list[dict]:
+    return [{"id": row.pk, "name": row.name} for row in rows]
+
+
+def _choices(choices) -> list[dict]:
+    return [{"code": str(value), "label": str(label)} for value, label in choices]
+
+
+@router.get("/orgs/{slug}/services", response={200: list[ServiceOut], ERRORS: ErrorOut})
+def list_services(request: HttpRequest, slug: str):
+    """E2: the organization's bookable services with their lengths, price and experts."""
+    organization = organization_for(request, slug)
+    services = (
+        Service.objects.filter(organization=organization, is_active=True)
+        .prefetch_related(
+            Prefetch("experts", queryset=User.objects.order_by("name", "id")),
+            Prefetch("skills", queryset=Skill.objects.order_by("name")),
+        )
+        .order_by("name", "id")
+    )
+    return [
+        {
+            "id": s.pk,
+            "name": s.name,
+            "description": s.description,
+            "lengths": s.lengths,
+            "default_length": s.default_length,
+            "price": s.price,
+            "requires_confirmation": s.requires_confirmation,
+            "experts": _refs(s.experts.all()),
+            "skills": _refs(s.skills.all()),
+        }
+        for s in services
+    ]
+
+
+@router.get("/orgs/{slug}/experts", response={200: list[ExpertOut], ERRORS: ErrorOut})
+def list_experts(request: HttpRequest, slug: str):
+    """E1, E5: the organization's experts (members with the expert role, and any member who
+    gives a service) with their skills and the services they give."""
+    organization = organization_for(request, slug)
+    active = Service.objects.filter(organization=organization, is_active=True)
+    memberships = (
+        Membership.objects.filter(organization=organization)
+        .filter(Q(role=Role.EXPERT) | Q(user__services__in=active))
+        .distinct()
+        .select_related("user", "profile")
+        .prefetch_related(
+            Prefetch("profile__skills", queryset=Skill.objects.order_by("name")),
+            Prefetch("user__services", queryset=active.order_by("name", "id"), to_attr="given"),
+        )
+        .order_by("user__name", "user__id")
+    )
+    experts = []
+    for membership in memberships:
+        user = membership.user
+        profile = getattr(membership, "profile", None)
+        experts.append(
+            {
+                "id": user.pk,
+                "name": user.name,
+                "time_zone": profile.time_zone if profile else user.time_zone,
+                "bio": profile.bio if profile else "",
+                "skills": _refs(profile.skills.all()) if profile else [],
+                "service_ids": [s.pk for s in user.given],
+            }
+        )
+    return experts
+
+
+@router.get("/orgs/{slug}/reasons", response={200: ReasonsOut, ERRORS: ErrorOut})
+def reasons(request: HttpRequest, slug: str):
+    """The lists to choose from: rejecting a meeting or an alternative (L3, L6, L13),
+    an expert's cancellation (L9), each side's statement (S1, S2) and a dispute's outcome (S3)."""
+    organization_for(request, slug)
+    outcomes = [(o, o.label) for o in (Outcome.HELD, Outcome.CLIENT_NO_SHOW, Outcome.REFUNDED)]
+    return {
+        "reject": _choices(RejectReason.choices),
+        "expert_cancel": _choices(ExpertCancelReason.choices),
+        "statement_client": _choices(SAID_LABELS[Side.CLIENT].items()),
+        "statement_expert": _choices(SAID_LABELS[Side.EXPERT].items()),
+        "dispute_outcomes": _choices(outcomes),
+    }

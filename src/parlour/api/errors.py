@@ -1,0 +1,88 @@
+"""Every error the API answers is JSON ``{"code", "message", "rule"}`` (plus ``details`` when
+there are some), with the status the refusal carries (I2)."""
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from parlour.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}
+HTTP_CODES = {
+    400: "invalid_input",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    429: "too_many_requests",
+}
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def answer(request: HttpRequest, body: dict[str, Any], status: int) -> HttpResponse:
+        return api.create_response(request, body, status=status)
+
+    def domain_error(request, exc: DomainError):
+        return answer(request, exc.as_dict(), exc.status)
+
+    def validation_error(request, exc: ValidationError):
+        return answer(request, *invalid_input(exc.errors))
+
+    def not_authenticated(request, exc: AuthenticationError):
+        body = {"code": "not_authenticated", "message": "Sign in, or send an API token.", "rule": "I2"}
+        return answer(request, body, 401)
+
+    def http_error(request, exc: HttpError):
+        code = HTTP_CODES.get(exc.status_code, "error")
+        rule = "Q2" if exc.status_code == 400 else "I2"
+        return answer(request, {"code": code, "message": str(exc) + ".", "rule": rule}, exc.status_code)
+
+    def not_found(request, exc: Http404):
+        return answer(request, {"code": "not_found", "message": "Not found.", "rule": "O3"}, 404)
+
+    def unexpected(request, exc: Exception):
+        logger.exception("API request %s %s failed", request.method, request.path, exc_info=exc)
+        body = {"code": "server_error", "message": "Something went wrong on our side.", "rule": ""}
+        return answer(request, body, 500)
+
+    api.add_exception_handler(DomainError, domain_error)
+    api.add_exception_handler(ValidationError, validation_error)
+    api.add_exception_handler(AuthenticationError, not_authenticated)
+    api.add_exception_handler(HttpError, http_error)
+    api.add_exception_handler(Http404, not_found)
+    api.add_exception_handler(Exception, unexpected)
+
+
+def invalid_input(errors: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
+    """Pydantic's errors as one ``invalid_input`` answer: 422 (Q2), or 400 when the only
+    fault is a date without its offset (Q1)."""
+    listed = [
+        {"field": _field(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")} for e in errors
+    ]
+    summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in listed[:5])
+    if listed and all(e["type"] == "timezone_aware" for e in listed):
+        message = f"Give dates in ISO 8601 with their offset, e.g. 2030-05-01T09:30:00+02:00 ({summary})."
+        return {"code": "invalid_input", "message": message, "rule": "Q1", "details": {"errors": listed}}, 400
+    return {"code": "invalid_input", "message": summary + ".", "rule": "Q2", "details": {"errors": listed}}, 422
+
+
+def _field(loc) -> str:
+    """``("body", "payload", "options", 0, "start")`` → ``options.0.start``: where the fault
+    is in what the caller sent, without the source or the view's argument name."""
+    parts = list(loc)
+    if parts and parts[0] in SOURCES:
+        source = parts.pop(0)
+        if source == "body" and len(parts) > 1:
+            parts.pop(0)
+    return ".".join(str(p) for p in parts)
+
+
+def no_such_endpoint(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Any other path under the API answers in the API's own words."""
+    body = {"code": "not_found", "message": "There is no such endpoint in this API.", "rule": "I2"}
+    return JsonResponse(body, status=404)

@@ -1,0 +1,317 @@
+"""The demo organization that ``parlour demo`` loads (I4).
+
+A marketplace with an admin, experts in two groups, skills, services with and without
+confirmation, clients with credits, guests, and meetings in every status with their
+timelines. Every meeting is made and moved only by the domain functions of
+``parlour.meetings.lifecycle`` and ``parlour.meetings.outcome`` (STYLE rule 1), with ``now``
+set in the past for what has already happened, so timelines and the ledger are exactly what
+real use would have produced."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from parlour.accounts.models import ClientAccount, Group, Guest, Membership, Organization, Role, User
+from parlour.catalog.models import ExpertProfile, Service, Skill
+from parlour.core import clock
+from parlour.credits import ledger
+from parlour.meetings import lifecycle, outcome
+from parlour.meetings.lifecycle import Party
+from parlour.meetings.models import Meeting, Said, Status
+from parlour.meetings.reasons import RejectReason
+
+SLUG = "demo"
+NAME = "Parlour Demo"
+PASSWORD = "parlour-demo"
+DOMAIN = "parlour.example"
+ADMIN_EMAIL = f"ada@{DOMAIN}"
+
+EXPERTS = {
+    # sign-in email before the @: (name, time zone, group, skills, bio)
+    "eve": ("Eve Evans", "Europe/Amsterdam", "Careers", ["Career change", "Leadership"], "Career coach, ex-HR."),
+    "carl": ("Carl Novak", "Europe/Prague", "Careers", ["Interview practice", "Career change"], "Former recruiter."),
+    "tom": ("Tom Baker", "America/New_York", "Technology", ["Python", "Cloud architecture"], "Backend engineer."),
+    "tina": ("Tina Schmidt", "Europe/Berlin", "Technology", ["Python", "Leadership"], "Engineering manager."),
+}
+CLIENTS = {
+    # sign-in email before the @: (name, time zone, language, credits granted)
+    "cleo": ("Cleo Client", "Europe/London", "en", 500),
+    "chris": ("Chris Customer", "Europe/Amsterdam", "nl", 300),
+    "nina": ("Nina Newcomer", "Europe/Bratislava", "sk", 150),
+}
+GUESTS = {"gus": "Gus Guest", "gina": "Gina Guest"}
+
+
+@dataclass
+class LoadedDemo:
+    organization: Organization
+    people: dict[str, list[User]] = field(default_factory=dict)
+    meetings: int = 0
+
+
+class DemoConflict(Exception):
+    """The demo cannot be loaded beside what the database already holds."""
+
+
+def email(key: str) -> str:
+    return f"{key}@{DOMAIN}"
+
+
+def load(now: datetime | None = None) -> LoadedDemo | None:
+    """Load the demo organization, or return ``None`` when it is already loaded."""
+    if Organization.objects.filter(slug=SLUG).exists():
+        return None
+    emails = [ADMIN_EMAIL, *(email(k) for k in EXPERTS), *(email(k) for k in CLIENTS)]
+    taken = list(User.objects.filter(email__in=emails).values_list("email", flat=True))
+    if taken:
+        raise DemoConflict(f"people with the demo's emails already exist: {', '.join(taken)}")
+    with transaction.atomic():
+        return DemoBuilder(now or clock.now()).build()
+
+
+class DemoBuilder:
+    def __init__(self, now: datetime) -> None:
+        self.now = now.replace(second=0, microsecond=0)
+        self.today = self.now.replace(hour=0, minute=0)
+        self.made: list[Meeting] = []
+
+    def at(self, days: int, hour: int, minute: int = 0) -> datetime:
+        """A time ``days`` from today (UTC); negative days are in the past."""
+        return self.today + timedelta(days=days, hours=hour, minutes=minute)
+
+    def ago(self, hours: float) -> datetime:
+        return self.now - timedelta(hours=hours)
+
+    def build(self) -> LoadedDemo:
+        self.organization = Organization.objects.create(
+            name=NAME, slug=SLUG, reviews_enabled=True, summaries_enabled=True, created_at=self.at(-30, 8)
+        )
+        self.organization.settings  # noqa: B018 - the settings row with the defaults (O5)
+        self.add_people()
+        self.add_catalog()
+        self.grant_credits()
+        self.add_upcoming_meetings()
+        self.add_past_meetings()
+        return LoadedDemo(
+            organization=self.organization,
+            people={
+                "admin": [self.admin],
+                "experts": list(self.experts.values()),
+                "clients": list(self.clients.values()),
+            },
+            meetings=len(self.made),
+        )
+
+    # --- people, groups, skills, services -------------------------------------------
+
+    def person(self, key_or_email: str, name: str, **fields) -> User:
+        address = key_or_email if "@" in key_or_email else email(key_or_email)
+        return User.objects.create_user(address, PASSWORD, name=name, **fields)
+
+    def add_people(self) -> None:
+        org = self.organization
+        # The demo's admin is also the installation's operator, so they can open /admin/.
+        self.admin = self.person(ADMIN_EMAIL, "Ada Admin", is_staff=True, is_superuser=True)
+        Membership.objects.create(organization=org, user=self.admin, role=Role.ADMIN)
+        self.experts: dict[str, User] = {}
+        self.skills = {
+            name: Skill.objects.create(organization=org, name=name)
+            for name in sorted({s for expert in EXPERTS.values() for s in expert[3]})
+        }
+        for key, (name, zone, group_name, skills, bio) in EXPERTS.items():
+            user = self.person(key, name, time_zone=zone)
+            membership = Membership.objects.create(organization=org, user=user, role=Role.EXPERT)
+            group, _ = Group.objects.get_or_create(organization=org, name=group_name)
+            group.members.add(membership)
+            profile = ExpertProfile.objects.create(membership=membership, bio=bio, time_zone=zone)
+            profile.skills.set(self.skills[s] for s in skills)
+            self.experts[key] = user
+        self.clients: dict[str, User] = {}
+        for key, (name, zone, language, _credits) in CLIENTS.items():
+            user = self.person(key, name, time_zone=zone, language=language)
+            ClientAccount.objects.create(organization=org, user=user, created_at=self.at(-20, 9))
+            self.clients[key] = user
+        self.guests = {
+            key: Guest.objects.create(organization=org, name=name, email=f"{key}@guest.{DOMAIN}")
+            for key, name in GUESTS.items()
+        }
+
+    def service(self, name: str, *, price: int, lengths: list[int], confirm: bool, experts, skills) -> Service:
+        service = Service.objects.create(
+            organization=self.organization,
+            name=name,
+            description=f"{name} with one of our experts.",
+            price=price,
+            lengths=lengths,
+            requires_confirmation=confirm,
+        )
+        service.experts.set(self.experts[key] for key in experts)
+        service.skills.set(self.skills[s] for s in skills)
+        return service
+
+    def add_catalog(self) -> None:
+        careers, tech, everyone = ["eve", "carl"], ["tom", "tina"], list(EXPERTS)
+        self.mentoring = self.service(
+            "Career mentoring",
+            price=60,
+            lengths=[60, 30, 90],
+            confirm=True,
+            experts=careers,
+            skills=["Career change", "Leadership"],
+        )
+        self.code_review = self.service(
+            "Code review", price=100, lengths=[60], confirm=True, experts=tech, skills=["Python"]
+        )
+        self.intro = self.service("Intro call", price=0, lengths=[15, 30], confirm=False, experts=everyone, skills=[])
+        self.question = self.service(
+            "Quick question", price=20, lengths=[15], confirm=False, experts=tech, skills=["Cloud architecture"]
+        )
+
+    def grant_credits(self) -> None:
+        """C3: each client's credits were bought elsewhere and recorded by the admin."""
+        for key, (_name, _zone, _language, amount) in CLIENTS.items():
+            ledger.grant_credits(self.organization, self.clients[key], amount, by=self.admin, note="Demo purchase")
+
+    # --- meetings ----------------------------------------------------------------------
+
+    def book(self, service, expert: str, who: str, start: datetime, booked: datetime, **kw) -> Meeting:
+        """B1: a client or guest books; with confirmation it awaits the expert (B2)."""
+        person = self.clients.get(who)
+        party = Party(client=person) if person else Party(guest=self.guests[who])
+        meeting = lifecycle.book_meeting(
+            service=service, expert=self.experts[expert], party=party, start=start, now=booked, **kw
+        )
+        self.made.append(meeting)
+        return meeting
+
+    def agreed(self, service, expert: str, who: str, start: datetime, booked: datetime, **kw) -> Meeting:
+        """Booked, and confirmed by the expert an hour later where the service asks for it (L2)."""
+        meeting = self.book(service, expert, who, start, booked, **kw)
+        if meeting.status == Status.AWAITING_APPROVAL:
+            meeting = lifecycle.confirm_meeting(meeting.expert, meeting, now=booked + timedelta(hours=1))
+        return meeting
+
+    def hold(self, meeting: Meeting, *, client_comes: bool = True, connection_fails: bool = False) -> Meeting:
+        """V2, V4, V5: the sides enter through the join link, then the meeting closes at its end."""
+        outcome.record_entry(meeting.expert, meeting, now=meeting.start - timedelta(minutes=4))
+        if client_comes:
+            client = meeting.client or meeting.guest
+            outcome.record_entry(client, meeting, now=meeting.start - timedelta(minutes=1))
+        if connection_fails:
+            outcome.report_connection_failure(meeting, now=meeting.start + timedelta(minutes=6))
+        return outcome.close_meeting(meeting, now=meeting.end + timedelta(minutes=1))
+
+    def add_upcoming_meetings(self) -> None:
+        # B4 planning: Carl offers Cleo three times; she has not picked one yet.
+        options = [(self.at(days, 10), 60) for days in (3, 4, 5)]
+        planning = lifecycle.offer_time_options(
+            self.experts["carl"],
+            service=self.mentoring,
+            party=Party(client=self.clients["cleo"]),
+            options=options,
+            subject="Moving from teaching into UX research",
+            now=self.ago(2),
+        )
+        self.made.append(planning)
+
+        # B1/B2 awaiting approval, the client's request: the price is blocked.
+        self.book(self.code_review, "tom", "chris", self.at(2, 14), self.ago(5), subject="Review of my Django app")
+
+        # B3 awaiting approval, the expert's proposal: no credits move until Nina confirms.
+        proposal = lifecycle.propose_meeting(
+            self.experts["eve"],
+            service=self.mentoring,
+            party=Party(client=self.clients["nina"]),
+            start=self.at(6, 11),
+            length=90,
+            subject="Preparing your promotion case",
+            now=self.ago(1),
+        )
+        self.made.append(proposal)
+
+        # L2 agreed, and B2 agreed at once (a guest, a free service without confirmation).
+        self.agreed(self.mentoring, "eve", "cleo", self.at(2, 10), self.ago(30), subject="First steps as a team lead")
+        self.book(self.intro, "tina", "gus", self.at(1, 15), self.ago(3), length=30, subject="Is mentoring for me?")
+
+        # L10 agreed with a pending alternative date proposed by the client.
+        moving = self.book(self.question, "tom", "chris", self.at(3, 9), self.ago(26), subject="S3 bucket policies")
+        lifecycle.propose_alternative(self.clients["chris"], moving, start=self.at(3, 16), now=self.ago(4))
+
+        # L3 rejected by the expert: the credits came back.
+        rejected = self.book(self.mentoring, "carl", "nina", self.at(4, 9), self.ago(20), length=30, subject="CV")
+        lifecycle.reject_meeting(
+            self.experts["carl"],
+            rejected,
+            reason=RejectReason.NOT_AVAILABLE,
+            note="I am travelling that week; Eve can help you sooner.",
+            now=self.ago(18),
+        )
+
+        # L7 cancelled by the client in good time: everything returned.
+        cancelled = self.agreed(self.mentoring, "eve", "chris", self.at(8, 13), self.ago(48), subject="Salary talk")
+        lifecycle.cancel_meeting(
+            self.clients["chris"], cancelled, note="My new employer offers coaching after all.", now=self.ago(6)
+        )
+
+    def add_past_meetings(self) -> None:
+        cleo, eve, tom = self.clients["cleo"], self.experts["eve"], self.experts["tom"]
+
+        # L8 cancelled late by the client: half the price charged, the expert paid less the share.
+        late = self.agreed(self.code_review, "tom", "cleo", self.at(-3, 10), self.at(-8, 9), subject="Async views")
+        lifecycle.cancel_meeting(
+            cleo,
+            late,
+            note="Sick, sorry for the short notice.",
+            confirm_late=True,
+            now=late.start - timedelta(hours=20),
+        )
+
+        # L18 lapsed: the expert never answered the request before its start.
+        lapsed = self.book(self.mentoring, "carl", "chris", self.at(-2, 13), self.at(-5, 17), subject="Interview prep")
+        lifecycle.lapse_meeting(lapsed, now=lapsed.start + timedelta(minutes=1))
+
+        # V5 completed, S1/S2 both say it took place: settled as held and paid (C4), with
+        # stars, a written review earning the bonus (S4) and the expert's summary.
+        held = self.agreed(self.mentoring, "eve", "cleo", self.at(-4, 10), self.at(-9, 12), subject="Negotiation")
+        self.hold(held)
+        outcome.submit_statement(
+            eve,
+            held,
+            said=Said.HELD,
+            summary="We prepared three arguments and a fallback; practise them aloud before Friday.",
+            now=held.end + timedelta(hours=1),
+        )
+        outcome.submit_statement(
+            cleo,
+            held,
+            said=Said.HELD,
+            stars=5,
+            review="Eve asked exactly the right questions. I walked in prepared.",
+            now=held.end + timedelta(hours=3),
+        )
+
+        # V5 completed yesterday; nobody has stated anything yet (undecided, S3 still open).
+        done = self.book(self.intro, "tina", "gina", self.at(-1, 11), self.at(-3, 8), length=15, subject="Hello")
+        self.hold(done)
+
+        # V5 missed: the client never came; with no statement by the deadline it settled
+        # from the attendance as a client no-show (S3).
+        missed = self.book(self.question, "tom", "chris", self.at(-10, 9), self.at(-12, 16), subject="IAM roles")
+        self.hold(missed, client_comes=False)
+        deadline = timedelta(hours=self.organization.settings.evaluation_deadline_hours, minutes=5)
+        outcome.settle_unstated(missed, now=missed.end + deadline)
+
+        # V4/V5 failed: the room could not connect them; the expert takes it on themselves
+        # (S2 "because of me") and the client is refunded.
+        failed = self.agreed(self.code_review, "tina", "nina", self.at(-2, 15), self.at(-6, 10), subject="Tests")
+        self.hold(failed, connection_fails=True)
+        outcome.submit_statement(
+            self.experts["tina"], failed, said=Said.NOT_HELD_EXPERT, now=failed.end + timedelta(minutes=30)
+        )
+
+        # S3 disputed: the expert says it took place, the client says the expert did not come.
+        disputed = self.agreed(self.code_review, "tom", "cleo", self.at(-5, 14), self.at(-9, 15), subject="Profiling")
+        self.hold(disputed)
+        outcome.submit_statement(tom, disputed, said=Said.HELD, now=disputed.end + timedelta(hours=2))
+        outcome.submit_statement(cleo, disputed, said=Said.NOT_HELD_EXPERT, now=disputed.end + timedelta(hours=5))

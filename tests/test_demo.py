@@ -1,0 +1,112 @@
+"""The demo organization (I4): built only by the domain functions, so it holds what real use
+would: meetings in every status with their timelines, and a ledger that balances (C1)."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth import authenticate
+from django.db.models import Sum
+
+from parlour import demo
+from parlour.accounts.models import Group, Membership, Role
+from parlour.credits import ledger
+from parlour.credits.models import Account, AccountKind, Transfer, TransferKind
+from parlour.meetings.models import AlternativeState, CreditStatus, EventKind, Outcome, Side, Status
+
+NOW = datetime(2030, 3, 27, 14, 37, tzinfo=UTC)  # the demo is loaded "now"; DST starts on the 31st
+
+
+@pytest.fixture
+def loaded(db):
+    return demo.load(now=NOW)
+
+
+@pytest.fixture
+def meetings(loaded):
+    return list(loaded.organization.meetings.all())
+
+
+def test_i4_demo_has_a_meeting_in_every_status(meetings):
+    assert {m.status for m in meetings} == set(Status.values)
+
+
+def test_i4_demo_covers_both_origins_alternatives_late_cancellation_and_outcomes(meetings):
+    """B2/B3 awaiting approval of both origins, L10 a pending alternative, L8 a late
+    cancellation, S3 settled held, disputed, client no-show and refunded."""
+    awaiting = {m.origin for m in meetings if m.status == Status.AWAITING_APPROVAL}
+    assert awaiting == {Side.CLIENT, Side.EXPERT}
+    assert any(m.status == Status.AGREED and m.pending_alternative for m in meetings)
+    assert any(
+        m.status == Status.CANCELLED and m.credit_status == CreditStatus.REIMBURSED_CANCELLATION for m in meetings
+    )
+    outcomes = {m.outcome for m in meetings}
+    assert {Outcome.HELD, Outcome.DISPUTED, Outcome.CLIENT_NO_SHOW, Outcome.REFUNDED} <= outcomes
+    assert any(m.is_guest_meeting for m in meetings)
+    assert any(m.timeline.filter(kind=EventKind.LAPSED).exists() for m in meetings)  # L18
+    held = next(m for m in meetings if m.outcome == Outcome.HELD)
+    assert held.timeline.filter(kind=EventKind.REVIEW_BONUS).exists()  # S4
+
+
+def test_i4_demo_timelines_tell_each_meeting_from_its_start(meetings):
+    """L19: every meeting starts with how it was made, and nothing is dated after "now"."""
+    first_kinds = {EventKind.BOOKED, EventKind.PROPOSED, EventKind.OPTIONS_OFFERED}
+    for meeting in meetings:
+        events = list(meeting.timeline.order_by("id"))  # in the order they were written
+        assert events and events[0].kind in first_kinds, meeting
+        assert all(e.at <= NOW for e in events), meeting
+        assert [e.at for e in events] == sorted(e.at for e in events), meeting
+
+
+def test_c1_demo_ledger_balances_and_escrow_holds_exactly_the_blocked_prices(loaded, meetings):
+    assert Account.objects.aggregate(total=Sum("balance"))["total"] == 0
+    assert not Account.objects.filter(kind__in=[AccountKind.WALLET, AccountKind.ESCROW], balance__lt=0).exists()
+    for meeting in meetings:
+        escrow = Account.objects.filter(kind=AccountKind.ESCROW, meeting=meeting).first()
+        held = escrow.balance if escrow else 0
+        expected = meeting.price if meeting.credit_status == CreditStatus.BLOCKED else 0
+        assert held == expected, meeting
+
+
+def test_c3_demo_credits_were_granted_by_the_admin(loaded):
+    purchases = Transfer.objects.filter(organization=loaded.organization, kind=TransferKind.PURCHASE)
+    assert purchases.count() == len(demo.CLIENTS)
+    assert {t.created_by.email for t in purchases} == {demo.ADMIN_EMAIL}
+    for client in loaded.people["clients"]:
+        balance = ledger.balance_of(loaded.organization, client)
+        assert balance.available + balance.blocked > 0
+
+
+def test_i4_demo_organization_has_groups_skills_and_services_of_every_kind(loaded):
+    org = loaded.organization
+    assert Membership.objects.get(user__email=demo.ADMIN_EMAIL, organization=org).role == Role.ADMIN
+    groups = Group.objects.filter(organization=org)
+    assert groups.count() == 2 and all(g.members.count() >= 2 for g in groups)
+    services = list(org.services.all())
+    kinds = {(s.requires_confirmation, s.price > 0) for s in services}
+    assert kinds == {(True, True), (False, True), (False, False)}
+    assert any(len(s.lengths) > 1 for s in services)
+    assert org.skills.count() >= 3
+    assert org.reviews_enabled and org.summaries_enabled
+
+
+def test_i4_demo_people_sign_in_with_the_one_password(loaded):
+    """O1: email and password; the admin is the installation's operator too (I5)."""
+    admin = authenticate(email=demo.ADMIN_EMAIL, password=demo.PASSWORD)
+    assert admin is not None and admin.is_superuser and admin.is_staff
+    for person in loaded.people["experts"] + loaded.people["clients"]:
+        assert authenticate(email=person.email, password=demo.PASSWORD) == person
+        assert not person.is_staff
+
+
+def test_i4_demo_loads_once(loaded):
+    assert demo.load(now=NOW) is None
+    assert loaded.organization.meetings.count() == loaded.meetings
+
+
+def test_i4_demo_pending_alternative_is_the_clients_and_keeps_the_date(meetings):
+    """L10: the original date stays valid until the other side confirms."""
+    meeting = next(m for m in meetings if m.pending_alternative)
+    alternative = meeting.alternatives.get()
+    assert alternative.state == AlternativeState.PENDING and alternative.proposed_by == Side.CLIENT
+    assert alternative.start != meeting.start
+    assert meeting.credit_status == CreditStatus.BLOCKED
