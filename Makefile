@@ -10,6 +10,7 @@ run: $(VENV)/bin/python
 demo: $(VENV)/bin/python
 	$(INSTALL) -e .
 	$(VENV)/bin/parlour demo
+	$(VENV)/bin/parlour run
 
 test: $(VENV)/bin/python
 	$(INSTALL) -e ".[test]"

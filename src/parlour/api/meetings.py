@@ -1,7 +1,7 @@
 """Reading meetings: the My and Everyone lists (O2, D1) and one meeting with its timeline
 (L19). What a viewer may see comes from ``parlour.meetings.access`` only (O3)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -12,40 +12,14 @@ from parlour.accounts.models import User
 from parlour.core import clock
 from parlour.core.errors import DomainError
 from parlour.meetings.access import everyone_meetings, my_meetings
-from parlour.meetings.models import SAID_LABELS, Alternative, AlternativeState, Meeting, Review, Status
+from parlour.meetings.display import displayed_status
+from parlour.meetings.models import SAID_LABELS, Alternative, AlternativeState, Meeting, Review
 
 from .lookups import meeting_for, organization_for, viewer
 from .paging import keyset_page
 from .schemas import ERRORS, ErrorOut, MeetingDetail, MeetingFilters, MeetingPage
 
 router = Router(tags=["meetings"])
-
-STARTING_SOON = timedelta(hours=1)
-DISPLAYED_LABELS = {
-    "planning": "Planning",
-    "awaiting_approval": "Awaiting approval",
-    "rejected": "Rejected",
-    "scheduled": "Scheduled",
-    "starting_soon": "Starting soon",
-    "in_progress": "In progress",
-    "completed": "Completed",
-    "missed": "Missed",
-    "cancelled": "Cancelled",
-    "failed": "Failed",
-}
-
-
-def displayed_status(meeting: Meeting, now: datetime) -> str:
-    """D2: derived from the stored status and the time, never stored. An agreed meeting is
-    scheduled until an hour before its start, then starting soon, then in progress until the
-    room closes it (V5)."""
-    if meeting.status != Status.AGREED:
-        return str(meeting.status)
-    if now < meeting.start - STARTING_SOON:
-        return "scheduled"
-    if now < meeting.start:
-        return "starting_soon"
-    return "in_progress"
 
 
 def with_pending_alternative(meetings):
@@ -89,8 +63,8 @@ def meeting_row(meeting: Meeting, now: datetime) -> dict:
         "subject": meeting.subject,
         "origin": meeting.origin,
         "status": meeting.status,
-        "displayed_status": shown,
-        "displayed_status_label": DISPLAYED_LABELS[shown],
+        "displayed_status": shown.value,
+        "displayed_status_label": shown.label,
         "start": meeting.start,
         "end": meeting.end,
         "length": meeting.length_minutes,

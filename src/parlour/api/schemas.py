@@ -13,6 +13,7 @@ from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, model_val
 from parlour.catalog.models import MAX_LENGTH_MINUTES, MAX_PRICE
 from parlour.credits.ledger import MAX_GRANT
 from parlour.credits.models import TransferKind
+from parlour.meetings.display import DisplayedStatus
 from parlour.meetings.lifecycle import MAX_TEXT, MAX_TIME_OPTIONS
 from parlour.meetings.models import CreditStatus, Outcome, Said, Side, Status
 from parlour.meetings.outcome import MAX_REVIEW
@@ -146,20 +147,6 @@ class ReasonsOut(Schema):
 
 
 # --- meetings ------------------------------------------------------------------------
-
-
-DisplayedStatus = Literal[
-    "planning",
-    "awaiting_approval",
-    "rejected",
-    "scheduled",
-    "starting_soon",
-    "in_progress",
-    "completed",
-    "missed",
-    "cancelled",
-    "failed",
-]
 
 
 class PartyOut(Schema):
