@@ -234,6 +234,23 @@ class DemoBuilder:
         self.agreed(self.mentoring, "eve", "cleo", self.at(2, 10), self.ago(30), subject="First steps as a team lead")
         self.book(self.intro, "tina", "gus", self.at(1, 15), self.ago(3), length=30, subject="Is mentoring for me?")
 
+        # L8 agreed for tomorrow, so always inside the 48-hour notice: cancelling costs half the
+        # price; L7/L9 agreed in ten days, well ahead of the notice.
+        self.agreed(self.mentoring, "carl", "cleo", self.at(1, 16), self.ago(40), subject="A difficult colleague")
+        self.agreed(self.mentoring, "carl", "chris", self.at(10, 15), self.ago(50), subject="A four-day week")
+
+        # L17 awaiting: Tina proposes a time that overlaps Cleo's agreed "First steps as a team
+        # lead", so Cleo hears a conflict warning when she confirms it.
+        overlapping = lifecycle.propose_meeting(
+            self.experts["tina"],
+            service=self.code_review,
+            party=Party(client=self.clients["cleo"]),
+            start=self.at(2, 10, 30),
+            subject="Reviewing your first pull requests",
+            now=self.ago(0.5),
+        )
+        self.made.append(overlapping)
+
         # L10 agreed with a pending alternative date proposed by the client.
         moving = self.book(self.question, "tom", "chris", self.at(3, 9), self.ago(26), subject="S3 bucket policies")
         lifecycle.propose_alternative(self.clients["chris"], moving, start=self.at(3, 16), now=self.ago(4))

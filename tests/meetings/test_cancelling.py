@@ -56,7 +56,7 @@ def test_l1_cancelling_twice_is_refused(w):
 
 def test_l1_cancelling_after_the_start_is_refused(w):
     meeting = w.book(hours_ahead=5)
-    with refused(w.org, "meeting_started", status=409, rule="L7"):
+    with refused(w.org, "meeting_started", status=409, rule="L1"):
         lifecycle.cancel_meeting(w.client, meeting, now=at(5))
 
 

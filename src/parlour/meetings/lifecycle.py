@@ -435,9 +435,9 @@ def cancel_meeting(
     with transaction.atomic():
         meeting = lock(meeting)
         side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "L7")
-        require_before_start(meeting, now, "L7" if side == Side.CLIENT else "L9")
         if meeting.status in (Status.AWAITING_APPROVAL, Status.PLANNING):
             rule = "L1" if side == Side.CLIENT else "L4"
+            require_before_start(meeting, now, rule)
             if meeting.origin != side:
                 other = "reject it" if side == Side.EXPERT or meeting.status == Status.PLANNING else "answer it"
                 raise refuse(
@@ -446,6 +446,7 @@ def cancel_meeting(
             _cancel(meeting, side, actor, now, rule, note=_check_note(note, rule))
             return meeting
         require_status(meeting, {Status.AGREED}, "L7" if side == Side.CLIENT else "L9")
+        require_before_start(meeting, now, "L7" if side == Side.CLIENT else "L9")
         notice = timedelta(hours=meeting.organization.settings.cancellation_notice_hours)
         late = now > meeting.start - notice
         if side == Side.CLIENT:
