@@ -1,12 +1,13 @@
 """Factories for the tests (factory_boy). Build a world with ``world()`` or piece by piece."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import factory
 
 from parlour.accounts.models import ClientAccount, Group, Guest, Membership, Organization, Role, User
-from parlour.catalog.models import Service, Skill
+from parlour.availability.models import WeeklyHours
+from parlour.catalog.models import ExpertProfile, Service, Skill
 from parlour.core import clock
 from parlour.credits import ledger
 from parlour.meetings import lifecycle
@@ -79,6 +80,23 @@ def member(organization: Organization, role: str = Role.EXPERT, **fields) -> Use
     return user
 
 
+def on_grid(instant: datetime) -> datetime:
+    """The next quarter hour: where slots start (E4)."""
+    instant = instant.replace(second=0, microsecond=0)
+    return instant + timedelta(minutes=-instant.minute % 15)
+
+
+def open_all_week(organization: Organization, user: User, time_zone: str = "UTC") -> ExpertProfile:
+    """Give a member an expert profile whose free dates are every hour of every day, so that
+    tests about other rules can book any time (E3 is tested on its own)."""
+    membership = Membership.objects.get(organization=organization, user=user)
+    profile, _ = ExpertProfile.objects.get_or_create(membership=membership, defaults={"time_zone": time_zone})
+    WeeklyHours.objects.bulk_create(
+        WeeklyHours(profile=profile, weekday=day, start=time(0), end=time(0)) for day in range(7)
+    )
+    return profile
+
+
 def client(organization: Organization, credits: int = 0, **fields) -> User:
     user = UserFactory(**fields)
     ClientAccount.objects.create(organization=organization, user=user)
@@ -109,7 +127,7 @@ class World:
     def book(self, *, hours_ahead: float = 72, service: Service | None = None, by=None, **kw):
         service = service or self.service
         party = Party(guest=by) if isinstance(by, Guest) else Party(client=by or self.client)
-        start = kw.pop("start", None) or clock.now().replace(microsecond=0) + timedelta(hours=hours_ahead)
+        start = kw.pop("start", None) or on_grid(clock.now()) + timedelta(hours=hours_ahead)
         return lifecycle.book_meeting(
             service=service, expert=kw.pop("expert", self.expert), party=party, start=start, **kw
         )
@@ -123,7 +141,7 @@ class World:
     def propose(self, *, hours_ahead: float = 72, price: int | None = None, to=None, **kw):
         to = to or self.client
         party = Party(guest=to) if isinstance(to, Guest) else Party(client=to)
-        start = clock.now().replace(microsecond=0) + timedelta(hours=hours_ahead)
+        start = on_grid(clock.now()) + timedelta(hours=hours_ahead)
         return lifecycle.propose_meeting(
             self.expert, service=kw.pop("service", self.service), party=party, start=start, price=price, **kw
         )
@@ -144,4 +162,6 @@ def world(credits: int = 1000) -> World:
     )
     for s in (service, free_service):
         s.experts.add(expert, colleague)
+    for person in (expert, colleague):
+        open_all_week(org, person)
     return World(org, admin, expert, colleague, customer, guest, service, free_service)

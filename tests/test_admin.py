@@ -18,7 +18,7 @@ from parlour.credits.models import Account, Transfer, TransferKind
 from parlour.meetings import lifecycle, outcome
 from parlour.meetings.models import CreditStatus, Meeting, Outcome, Said, Status
 from parlour.notifications.models import OutboxItem, OutboxState
-from tests.factories import UserFactory, member, world
+from tests.factories import UserFactory, member, on_grid, world
 from tests.factories import client as client_of
 
 PASSWORD = "correct horse battery"  # the factories' password
@@ -53,7 +53,7 @@ def said(response) -> list[str]:
 def disputed(w) -> Meeting:
     """A paid meeting two days ago; the expert says it took place, the client that the expert
     did not come (S3)."""
-    start = clock.now().replace(microsecond=0) - timedelta(days=2)
+    start = on_grid(clock.now()) - timedelta(days=2)
     meeting = w.book(start=start, now=start - timedelta(days=3))
     meeting = lifecycle.confirm_meeting(w.expert, meeting, now=start - timedelta(days=2))
     after = meeting.end + timedelta(minutes=10)

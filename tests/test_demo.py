@@ -1,7 +1,9 @@
 """The demo organization (I4): built only by the domain functions, so it holds what real use
-would: meetings in every status with their timelines, and a ledger that balances (C1)."""
+would: experts' free dates (E3), meetings in every status with their timelines, each booked at
+a free slot (E4) whatever the day it is loaded, and a ledger that balances (C1)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from itertools import combinations
 
 import pytest
 from django.contrib.auth import authenticate
@@ -9,11 +11,18 @@ from django.db.models import Sum
 
 from parlour import demo
 from parlour.accounts.models import Group, Membership, Role
+from parlour.availability import search
+from parlour.availability.models import ExceptionKind
+from parlour.catalog.models import ExpertProfile
 from parlour.credits import ledger
 from parlour.credits.models import Account, AccountKind, Transfer, TransferKind
 from parlour.meetings.models import AlternativeState, CreditStatus, EventKind, Outcome, Side, Status
 
 NOW = datetime(2030, 3, 27, 14, 37, tzinfo=UTC)  # the demo is loaded "now"; DST starts on the 31st
+# Each day of a week in which Europe leaves daylight-saving time (Sunday the 27th; America a
+# week later), at two moments: when New York's date is still the day before Europe's, and when
+# both are the same. The experts' working days then fall differently each time.
+ANY_DAY = [datetime(2030, 10, 21, hour, tzinfo=UTC) + timedelta(days=day) for day in range(7) for hour in (2, 12)]
 
 
 @pytest.fixture
@@ -110,3 +119,72 @@ def test_i4_demo_pending_alternative_is_the_clients_and_keeps_the_date(meetings)
     assert alternative.state == AlternativeState.PENDING and alternative.proposed_by == Side.CLIENT
     assert alternative.start != meeting.start
     assert meeting.credit_status == CreditStatus.BLOCKED
+
+
+def test_e3_every_demo_expert_has_published_free_dates_in_their_own_time_zone(loaded):
+    """E3: weekly hours on the expert's own clock, and between them every optional part: a
+    dated exception, time off, notice, buffer and a daily limit; one expert works evenings."""
+    profiles = {
+        p.membership.user.email: p
+        for p in ExpertProfile.objects.filter(membership__organization=loaded.organization).select_related(
+            "membership__user"
+        )
+    }
+    assert set(profiles) == {demo.email(key) for key in demo.EXPERTS}
+    for profile in profiles.values():
+        assert profile.time_zone == profile.membership.user.time_zone
+        weekdays = {hours.weekday for hours in profile.weekly_hours.all()}
+        assert set(range(5)) <= weekdays, profile  # every working day of the week
+    evening = [h for p in profiles.values() for h in p.weekly_hours.all() if h.end >= time(20)]
+    assert evening
+    eve = profiles[demo.email("eve")]
+    assert eve.date_exceptions.filter(kind=ExceptionKind.REMOVE).exists() and eve.time_off.exists()
+    tom = profiles[demo.email("tom")]
+    assert tom.buffer_after_minutes == 15 and tom.minimum_notice_minutes > 0
+    assert any(p.max_meetings_per_day for p in profiles.values())
+
+
+def was_free_when_made(meeting) -> None:
+    """E4: the meeting's time was one of its expert's slots when it was made, beside every
+    other meeting of the demo (raises the refusal otherwise)."""
+    profile = ExpertProfile.objects.get(membership__organization=meeting.organization, membership__user=meeting.expert)
+    search.check_bookable(
+        meeting.service,
+        profile,
+        meeting.start,
+        meeting.length_minutes,
+        meeting.created_at,
+        rule="E4",
+        exclude=meeting,
+    )
+
+
+def people(meeting) -> set[tuple[str, int]]:
+    ids = {("user", meeting.expert_id), ("user", meeting.client_id), ("guest", meeting.guest_id)}
+    return {(kind, pk) for kind, pk in ids if pk is not None}
+
+
+@pytest.mark.parametrize("now", ANY_DAY, ids=[f"{m:%a-%H%M}" for m in ANY_DAY])
+def test_e4_demo_loads_on_any_day_each_booking_a_free_slot(db, now):
+    """I4, B1, E4: whatever the day and hour, every meeting the demo makes (the clients'
+    bookings, re-checked by ``book_meeting`` itself, and the experts' proposals and offers)
+    is at a free slot of its expert as it was made; nobody has two meetings at once but for
+    the one overlap L17 is about; and the distances the walkthrough relies on hold."""
+    loaded = demo.load(now=now)
+    meetings = {m.subject: m for m in loaded.organization.meetings.select_related("service", "expert")}
+    assert len(meetings) == loaded.meetings
+    for meeting in meetings.values():
+        was_free_when_made(meeting)
+    overlap = meetings.pop("Reviewing your first pull requests")
+    assert overlap.start < meetings["First steps as a team lead"].end
+    for a, b in combinations(meetings.values(), 2):
+        assert not people(a) & people(b) or a.end <= b.start or b.end <= a.start, (a, b)
+    # L8 inside the notice from the start; L9 a day ahead; L7 beyond the notice.
+    notice = timedelta(hours=loaded.organization.settings.cancellation_notice_hours)
+    assert timedelta(hours=8) < meetings["A difficult colleague"].start - now < notice
+    assert meetings["First steps as a team lead"].start - now > timedelta(hours=25)
+    assert meetings["A four-day week"].start - now > notice
+    # L16: the guest's intro call can move an hour later, to a free slot.
+    intro = meetings["Is mentoring for me?"]
+    profile = ExpertProfile.objects.get(membership__user=intro.expert)
+    search.check_bookable(intro.service, profile, intro.start + timedelta(hours=1), 15, now, rule="L16", exclude=intro)

@@ -1,14 +1,16 @@
-"""Every rule of a meeting's life (SPEC §4, L1–L19), walked through the JSON API on the demo
-organization: what a newcomer can do after ``parlour demo`` and ``parlour run`` (I4).
+"""Every rule of a meeting's life (SPEC §4, L1–L19), and booking a free slot (B1), walked
+through the JSON API on the demo organization: what a newcomer can do after ``parlour demo``
+and ``parlour run`` (I4).
 
 The demo is loaded by the very function ``parlour demo`` calls, ``parlour.demo.load()``, at two
-moments of a day: just after and just before midnight UTC. The demo's dates are whole days
-from "today", so these are the farthest and the nearest its meetings can be when someone
-loads it. Its people sign in through the API with the password the demo prints: by session
-with CSRF enforced, as a browser does, or with a personal token made through the API, as a
-script does. They find meetings as a user would, in the meetings list by status and subject.
-What a step asserts is what the user checks through the API: status, credit status, the
-timeline's new events and the wallet.
+moments of a day: just after and just before midnight UTC. The demo's meetings are at set
+hours of the experts' working days counted from "today" on their own clocks, so how near they
+are depends on the moment it is loaded; ``tests/test_demo.py`` loads it on every day of a week
+and checks the distances these walks rely on. Its people sign in through the API with the
+password the demo prints: by session with CSRF enforced, as a browser does, or with a personal
+token made through the API, as a script does. They find meetings as a user would, in the
+meetings list by status and subject. What a step asserts is what the user checks through the
+API: status, credit status, the timeline's new events and the wallet.
 
 Where a rule needs a distance to the start, time-machine moves "now", always forward. L18
 has no action in the API: lapsing is time-driven, so the domain's own function runs once
@@ -16,13 +18,17 @@ the start has passed, and the API shows what it did."""
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.test import Client
 
 from parlour import demo
+from parlour.availability import search
+from parlour.availability.search import Query
+from parlour.catalog.models import ExpertProfile, Service
 from parlour.core import clock
 from parlour.meetings import lifecycle
 from parlour.meetings.models import Meeting
@@ -183,6 +189,45 @@ def test_i4_every_demo_person_signs_in_through_the_api(now):
     script = Person("ada", token=True)
     assert script.get(f"{API}/me")["email"] == demo.ADMIN_EMAIL
     assert script.subjects("agreed", tab="everyone") >= {"First steps as a team lead", "A four-day week"}
+
+
+def in_hours(profile: ExpertProfile, local: datetime, minutes: int) -> bool:
+    """Whether [local, local + minutes) lies in one of the expert's weekly hours (E3)."""
+    end = local + timedelta(minutes=minutes)
+    return end.date() == local.date() and any(
+        hours.start <= local.time() and (end.time() <= hours.end or hours.end == time(0))
+        for hours in profile.weekly_hours.filter(weekday=local.weekday())
+    )
+
+
+def test_b1_a_client_books_a_free_slot_of_every_demo_expert_within_days(now):
+    """B1, E3, E4: after `parlour demo` every expert has published free dates, so a client can
+    book each of them within the next days. Nina takes each expert's first free slot after her
+    previous booking, as the slot engine computes it (``search.expert_slots``), and books it
+    through the API: it lies in the expert's weekly hours on their own clock, and the meeting is
+    agreed at once. The same time is then taken for anyone else; the night is not bookable."""
+    nina, cleo = Person("nina"), Person("cleo")
+    intro = Service.objects.get(organization__slug=demo.SLUG, name="Intro call")
+    free_from, within = now.now(), now.now() + timedelta(days=4)
+    for key, (name, zone, *_) in demo.EXPERTS.items():
+        profile = ExpertProfile.objects.get(membership__organization__slug=demo.SLUG, membership__user__name=name)
+        slots = search.expert_slots(intro, profile, Query(15, free_from, within, now.now()))
+        assert slots, f"{name} has no free slot in the next days"
+        start = slots[0]
+        local = start.astimezone(ZoneInfo(zone))
+        assert in_hours(profile, local, 15) and local.minute % 15 == 0, local
+        booking = {"service_id": intro.pk, "expert_id": profile.membership.user_id, "length": 15}
+
+        done = nina.post("/meetings/book", {**booking, "start": iso(start), "subject": f"Hello {key}"}, expect=201)
+
+        assert (done["status"], at(done["start"]), done["expert"]["name"]) == ("agreed", start, name)
+        assert [event["title"] for event in done["timeline"]] == ["Meeting booked by client", "Approved by client"]
+        taken = cleo.post("/meetings/book", {**booking, "start": iso(start)}, expect=409)
+        assert (taken["code"], taken["rule"]) == ("slot_taken", "B1")
+        night = datetime.combine(local.date() + timedelta(days=1), time(3), tzinfo=ZoneInfo(zone))
+        closed = cleo.post("/meetings/book", {**booking, "start": iso(night)}, expect=409)
+        assert (closed["code"], closed["rule"]) == ("not_free", "B1")
+        free_from = start + timedelta(minutes=15)  # Nina's next meeting starts after this one
 
 
 def test_every_l_rule_is_walked_here():
@@ -541,7 +586,10 @@ def test_l16_either_side_changes_time_and_length_of_a_meeting_needing_no_confirm
     assert meeting["client"]["kind"] == "guest"
     service = next(s for s in tina.get("/services") if s["id"] == meeting["service"]["id"])
     assert not service["requires_confirmation"] and 15 in service["lengths"]
-    later = at(meeting["start"]) + timedelta(hours=1)
+    # Only to another free slot (E4): not in the middle of Tina's night.
+    night = {"start": iso(at(meeting["start"]) + timedelta(hours=12)), "length": 15}
+    tina.refused(meeting, "change-time", night, 409, "not_free", "L16")
+    later = at(meeting["start"]) + timedelta(hours=1)  # still inside her hours, and free
 
     done = tina.act(meeting, "change-time", {"start": iso(later), "length": 15})
 

@@ -1,18 +1,21 @@
 """The demo organization that ``parlour demo`` loads (I4).
 
-A marketplace with an admin, experts in two groups, skills, services with and without
-confirmation, clients with credits, guests, and meetings in every status with their
-timelines. Every meeting is made and moved only by the domain functions of
-``parlour.meetings.lifecycle`` and ``parlour.meetings.outcome`` (STYLE rule 1), with ``now``
-set in the past for what has already happened, so timelines and the ledger are exactly what
-real use would have produced."""
+A marketplace with an admin, experts in two groups with their free dates (E3) in their own
+time zones, skills, services with and without confirmation, clients with credits, guests, and
+meetings in every status with their timelines. Every meeting is made and moved only by the
+domain functions of ``parlour.meetings.lifecycle`` and ``parlour.meetings.outcome`` (STYLE
+rule 1), with ``now`` set in the past for what has already happened, so timelines and the
+ledger are exactly what real use would have produced, and every client's booking is one of
+the expert's free slots (E4) when it is made."""
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
 from parlour.accounts.models import ClientAccount, Group, Guest, Membership, Organization, Role, User
+from parlour.availability.models import DateException, ExceptionKind, TimeOff, WeeklyHours
 from parlour.catalog.models import ExpertProfile, Service, Skill
 from parlour.core import clock
 from parlour.credits import ledger
@@ -33,6 +36,28 @@ EXPERTS = {
     "carl": ("Carl Novak", "Europe/Prague", "Careers", ["Interview practice", "Career change"], "Former recruiter."),
     "tom": ("Tom Baker", "America/New_York", "Technology", ["Python", "Cloud architecture"], "Backend engineer."),
     "tina": ("Tina Schmidt", "Europe/Berlin", "Technology", ["Python", "Leadership"], "Engineering manager."),
+}
+WEEKDAYS = range(5)  # Monday (0) to Friday
+OFFICE = [("09:00", "12:00"), ("13:00", "17:00")]
+HOURS = {
+    # E3: each expert's weekly hours on their own clock, weekday (0 = Monday): intervals.
+    "eve": dict.fromkeys(WEEKDAYS, OFFICE),
+    # Carl coaches people who have a job: mornings, two evenings and weekend mornings. He works
+    # every day, so his meeting "tomorrow" is always inside the 48-hour notice (L8).
+    "carl": {
+        **dict.fromkeys(WEEKDAYS, [("09:00", "12:00")]),
+        1: [("09:00", "12:00"), ("18:00", "21:00")],
+        3: [("09:00", "12:00"), ("18:00", "21:00")],
+        5: [("10:00", "13:00")],
+        6: [("10:00", "13:00")],
+    },
+    "tom": dict.fromkeys(WEEKDAYS, OFFICE),
+    "tina": dict.fromkeys(WEEKDAYS, OFFICE),
+}
+LIMITS = {
+    # E3: optional per-expert limits, fields of the expert's profile.
+    "tom": {"buffer_after_minutes": 15, "minimum_notice_minutes": 12 * 60},
+    "tina": {"max_meetings_per_day": 4},
 }
 CLIENTS = {
     # sign-in email before the @: (name, time zone, language, credits granted)
@@ -83,12 +108,30 @@ class DemoBuilder:
     def ago(self, hours: float) -> datetime:
         return self.now - timedelta(hours=hours)
 
+    def workday(self, expert: str, n: int) -> date:
+        """The expert's ``n``-th working day after today (``n`` > 0) or before it (``n`` < 0):
+        a date of their own calendar on which they have weekly hours."""
+        day = self.now.astimezone(ZoneInfo(EXPERTS[expert][1])).date()
+        step = timedelta(days=1 if n > 0 else -1)
+        for _ in range(abs(n)):
+            day += step
+            while day.weekday() not in HOURS[expert]:
+                day += step
+        return day
+
+    def on(self, expert: str, n: int, clock_time: str) -> datetime:
+        """``clock_time`` on the expert's own clock on their ``n``-th working day (see
+        ``workday``), in UTC: inside their hours, on the slot grid."""
+        local = datetime.combine(self.workday(expert, n), time.fromisoformat(clock_time))
+        return local.replace(tzinfo=ZoneInfo(EXPERTS[expert][1])).astimezone(UTC)
+
     def build(self) -> LoadedDemo:
         self.organization = Organization.objects.create(
             name=NAME, slug=SLUG, reviews_enabled=True, summaries_enabled=True, created_at=self.at(-30, 8)
         )
         self.organization.settings  # noqa: B018 - the settings row with the defaults (O5)
         self.add_people()
+        self.add_free_dates()
         self.add_catalog()
         self.grant_credits()
         self.add_upcoming_meetings()
@@ -115,6 +158,7 @@ class DemoBuilder:
         self.admin = self.person(ADMIN_EMAIL, "Ada Admin", is_staff=True, is_superuser=True)
         Membership.objects.create(organization=org, user=self.admin, role=Role.ADMIN)
         self.experts: dict[str, User] = {}
+        self.profiles: dict[str, ExpertProfile] = {}
         self.skills = {
             name: Skill.objects.create(organization=org, name=name)
             for name in sorted({s for expert in EXPERTS.values() for s in expert[3]})
@@ -124,9 +168,12 @@ class DemoBuilder:
             membership = Membership.objects.create(organization=org, user=user, role=Role.EXPERT)
             group, _ = Group.objects.get_or_create(organization=org, name=group_name)
             group.members.add(membership)
-            profile = ExpertProfile.objects.create(membership=membership, bio=bio, time_zone=zone)
+            profile = ExpertProfile.objects.create(
+                membership=membership, bio=bio, time_zone=zone, **LIMITS.get(key, {})
+            )
             profile.skills.set(self.skills[s] for s in skills)
             self.experts[key] = user
+            self.profiles[key] = profile
         self.clients: dict[str, User] = {}
         for key, (name, zone, language, _credits) in CLIENTS.items():
             user = self.person(key, name, time_zone=zone, language=language)
@@ -136,6 +183,23 @@ class DemoBuilder:
             key: Guest.objects.create(organization=org, name=name, email=f"{key}@guest.{DOMAIN}")
             for key, name in GUESTS.items()
         }
+
+    def add_free_dates(self) -> None:
+        """E3: every expert's weekly hours; Eve also takes an afternoon off and goes to a
+        three-day conference, on days the demo's meetings leave free."""
+        WeeklyHours.objects.bulk_create(
+            WeeklyHours(profile=self.profiles[key], weekday=day, start=time.fromisoformat(a), end=time.fromisoformat(b))
+            for key, week in HOURS.items()
+            for day, intervals in week.items()
+            for a, b in intervals
+        )
+        eve = self.profiles["eve"]
+        DateException.objects.create(
+            profile=eve, date=self.workday("eve", 3), kind=ExceptionKind.REMOVE, start=time(13), end=time(17)
+        )
+        TimeOff.objects.create(
+            profile=eve, start=self.on("eve", 11, "00:00"), end=self.on("eve", 14, "00:00"), note="Conference"
+        )
 
     def service(self, name: str, *, price: int, lengths: list[int], confirm: bool, experts, skills) -> Service:
         service = Service.objects.create(
@@ -203,8 +267,12 @@ class DemoBuilder:
         return outcome.close_meeting(meeting, now=meeting.end + timedelta(minutes=1))
 
     def add_upcoming_meetings(self) -> None:
+        # Every time a client books is one of the expert's free slots (E4) when it is booked;
+        # ``on`` names it on the expert's own clock, counted in their working days, so the
+        # demo loads on any day. Experts' proposals (B3, B4) fall inside their hours too.
+
         # B4 planning: Carl offers Cleo three times; she has not picked one yet.
-        options = [(self.at(days, 10), 60) for days in (3, 4, 5)]
+        options = [(self.on("carl", days, "11:00"), 60) for days in (3, 4, 5)]
         planning = lifecycle.offer_time_options(
             self.experts["carl"],
             service=self.mentoring,
@@ -216,14 +284,15 @@ class DemoBuilder:
         self.made.append(planning)
 
         # B1/B2 awaiting approval, the client's request: the price is blocked.
-        self.book(self.code_review, "tom", "chris", self.at(2, 14), self.ago(5), subject="Review of my Django app")
+        review = self.on("tom", 2, "14:00")
+        self.book(self.code_review, "tom", "chris", review, self.ago(5), subject="Review of my Django app")
 
         # B3 awaiting approval, the expert's proposal: no credits move until Nina confirms.
         proposal = lifecycle.propose_meeting(
             self.experts["eve"],
             service=self.mentoring,
             party=Party(client=self.clients["nina"]),
-            start=self.at(6, 11),
+            start=self.on("eve", 5, "14:00"),
             length=90,
             subject="Preparing your promotion case",
             now=self.ago(1),
@@ -231,13 +300,25 @@ class DemoBuilder:
         self.made.append(proposal)
 
         # L2 agreed, and B2 agreed at once (a guest, a free service without confirmation).
-        self.agreed(self.mentoring, "eve", "cleo", self.at(2, 10), self.ago(30), subject="First steps as a team lead")
-        self.book(self.intro, "tina", "gus", self.at(1, 15), self.ago(3), length=30, subject="Is mentoring for me?")
+        # Tina's hour after the intro call stays free, to move it there (L16).
+        team_lead = self.agreed(
+            self.mentoring,
+            "eve",
+            "cleo",
+            self.on("eve", 2, "10:00"),
+            self.ago(30),
+            subject="First steps as a team lead",
+        )
+        intro = self.on("tina", 1, "15:00")
+        self.book(self.intro, "tina", "gus", intro, self.ago(3), length=30, subject="Is mentoring for me?")
 
-        # L8 agreed for tomorrow, so always inside the 48-hour notice: cancelling costs half the
-        # price; L7/L9 agreed in ten days, well ahead of the notice.
-        self.agreed(self.mentoring, "carl", "cleo", self.at(1, 16), self.ago(40), subject="A difficult colleague")
-        self.agreed(self.mentoring, "carl", "chris", self.at(10, 15), self.ago(50), subject="A four-day week")
+        # L8 agreed for tomorrow (Carl works every day), so always inside the 48-hour notice:
+        # cancelling costs half the price; L7/L9 agreed in ten days, well ahead of the notice.
+        tomorrow = self.on("carl", 1, "11:00")
+        self.agreed(self.mentoring, "carl", "cleo", tomorrow, self.ago(40), subject="A difficult colleague")
+        self.agreed(
+            self.mentoring, "carl", "chris", self.on("carl", 10, "10:00"), self.ago(50), subject="A four-day week"
+        )
 
         # L17 awaiting: Tina proposes a time that overlaps Cleo's agreed "First steps as a team
         # lead", so Cleo hears a conflict warning when she confirms it.
@@ -245,18 +326,20 @@ class DemoBuilder:
             self.experts["tina"],
             service=self.code_review,
             party=Party(client=self.clients["cleo"]),
-            start=self.at(2, 10, 30),
+            start=team_lead.start + timedelta(minutes=30),
             subject="Reviewing your first pull requests",
             now=self.ago(0.5),
         )
         self.made.append(overlapping)
 
-        # L10 agreed with a pending alternative date proposed by the client.
-        moving = self.book(self.question, "tom", "chris", self.at(3, 9), self.ago(26), subject="S3 bucket policies")
-        lifecycle.propose_alternative(self.clients["chris"], moving, start=self.at(3, 16), now=self.ago(4))
+        # L10 agreed with a pending alternative date proposed by the client: later that day.
+        question = self.on("tom", 3, "09:00")
+        moving = self.book(self.question, "tom", "chris", question, self.ago(26), subject="S3 bucket policies")
+        lifecycle.propose_alternative(self.clients["chris"], moving, start=self.on("tom", 3, "16:00"), now=self.ago(4))
 
         # L3 rejected by the expert: the credits came back.
-        rejected = self.book(self.mentoring, "carl", "nina", self.at(4, 9), self.ago(20), length=30, subject="CV")
+        cv = self.on("carl", 4, "10:00")
+        rejected = self.book(self.mentoring, "carl", "nina", cv, self.ago(20), length=30, subject="CV")
         lifecycle.reject_meeting(
             self.experts["carl"],
             rejected,
@@ -266,16 +349,19 @@ class DemoBuilder:
         )
 
         # L7 cancelled by the client in good time: everything returned.
-        cancelled = self.agreed(self.mentoring, "eve", "chris", self.at(8, 13), self.ago(48), subject="Salary talk")
+        salary = self.on("eve", 7, "13:00")
+        cancelled = self.agreed(self.mentoring, "eve", "chris", salary, self.ago(48), subject="Salary talk")
         lifecycle.cancel_meeting(
             self.clients["chris"], cancelled, note="My new employer offers coaching after all.", now=self.ago(6)
         )
 
     def add_past_meetings(self) -> None:
         cleo, eve, tom = self.clients["cleo"], self.experts["eve"], self.experts["tom"]
+        days = timedelta(days=1)
 
         # L8 cancelled late by the client: half the price charged, the expert paid less the share.
-        late = self.agreed(self.code_review, "tom", "cleo", self.at(-3, 10), self.at(-8, 9), subject="Async views")
+        start = self.on("tom", -3, "10:00")
+        late = self.agreed(self.code_review, "tom", "cleo", start, start - 5 * days, subject="Async views")
         lifecycle.cancel_meeting(
             cleo,
             late,
@@ -285,12 +371,14 @@ class DemoBuilder:
         )
 
         # L18 lapsed: the expert never answered the request before its start.
-        lapsed = self.book(self.mentoring, "carl", "chris", self.at(-2, 13), self.at(-5, 17), subject="Interview prep")
+        start = self.on("carl", -2, "10:00")
+        lapsed = self.book(self.mentoring, "carl", "chris", start, start - 3 * days, subject="Interview prep")
         lifecycle.lapse_meeting(lapsed, now=lapsed.start + timedelta(minutes=1))
 
         # V5 completed, S1/S2 both say it took place: settled as held and paid (C4), with
         # stars, a written review earning the bonus (S4) and the expert's summary.
-        held = self.agreed(self.mentoring, "eve", "cleo", self.at(-4, 10), self.at(-9, 12), subject="Negotiation")
+        start = self.on("eve", -4, "10:00")
+        held = self.agreed(self.mentoring, "eve", "cleo", start, start - 5 * days, subject="Negotiation")
         self.hold(held)
         outcome.submit_statement(
             eve,
@@ -308,27 +396,32 @@ class DemoBuilder:
             now=held.end + timedelta(hours=3),
         )
 
-        # V5 completed yesterday; nobody has stated anything yet (undecided, S3 still open).
-        done = self.book(self.intro, "tina", "gina", self.at(-1, 11), self.at(-3, 8), length=15, subject="Hello")
+        # V5 completed on Tina's last working day; nobody has stated anything yet (undecided,
+        # S3 still open).
+        start = self.on("tina", -1, "11:00")
+        done = self.book(self.intro, "tina", "gina", start, start - 2 * days, length=15, subject="Hello")
         self.hold(done)
 
         # V5 missed: the client never came; with no statement by the deadline it settled
         # from the attendance as a client no-show (S3).
-        missed = self.book(self.question, "tom", "chris", self.at(-10, 9), self.at(-12, 16), subject="IAM roles")
+        start = self.on("tom", -10, "09:00")
+        missed = self.book(self.question, "tom", "chris", start, start - 2 * days, subject="IAM roles")
         self.hold(missed, client_comes=False)
         deadline = timedelta(hours=self.organization.settings.evaluation_deadline_hours, minutes=5)
         outcome.settle_unstated(missed, now=missed.end + deadline)
 
         # V4/V5 failed: the room could not connect them; the expert takes it on themselves
         # (S2 "because of me") and the client is refunded.
-        failed = self.agreed(self.code_review, "tina", "nina", self.at(-2, 15), self.at(-6, 10), subject="Tests")
+        start = self.on("tina", -2, "15:00")
+        failed = self.agreed(self.code_review, "tina", "nina", start, start - 4 * days, subject="Tests")
         self.hold(failed, connection_fails=True)
         outcome.submit_statement(
             self.experts["tina"], failed, said=Said.NOT_HELD_EXPERT, now=failed.end + timedelta(minutes=30)
         )
 
         # S3 disputed: the expert says it took place, the client says the expert did not come.
-        disputed = self.agreed(self.code_review, "tom", "cleo", self.at(-5, 14), self.at(-9, 15), subject="Profiling")
+        start = self.on("tom", -5, "14:00")
+        disputed = self.agreed(self.code_review, "tom", "cleo", start, start - 4 * days, subject="Profiling")
         self.hold(disputed)
         outcome.submit_statement(tom, disputed, said=Said.HELD, now=disputed.end + timedelta(hours=2))
         outcome.submit_statement(cleo, disputed, said=Said.NOT_HELD_EXPERT, now=disputed.end + timedelta(hours=5))

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "parlour.core",
     "parlour.accounts",
     "parlour.catalog",
+    "parlour.availability",
     "parlour.credits",
     "parlour.meetings",
     "parlour.notifications",

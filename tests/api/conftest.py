@@ -9,7 +9,7 @@ from django.test import Client
 
 from parlour.accounts.models import ApiToken
 from parlour.core import clock
-from tests.factories import World, world
+from tests.factories import World, on_grid, world
 
 
 class Api:
@@ -64,7 +64,7 @@ def iso(moment: datetime) -> str:
 
 
 def hours_from_now(hours: float) -> datetime:
-    return clock.now().replace(microsecond=0) + timedelta(hours=hours)
+    return on_grid(clock.now()) + timedelta(hours=hours)
 
 
 def snapshot(meeting) -> dict:

@@ -25,9 +25,9 @@ def test_e2_services_with_lengths_price_and_experts(w, as_user):
 
 def test_e1_experts_with_skills_and_services(w, as_user):
     skill = SkillFactory(organization=w.org, name="Negotiation")
-    profile = ExpertProfile.objects.create(
-        membership=Membership.objects.get(user=w.expert), bio="Twenty years in HR.", time_zone="Europe/Amsterdam"
-    )
+    profile = ExpertProfile.objects.get(membership=Membership.objects.get(user=w.expert))
+    profile.bio, profile.time_zone = "Twenty years in HR.", "Europe/Amsterdam"
+    profile.save()
     profile.skills.add(skill)
     experts = as_user(w.client).org(w).get("/experts").json()
     by_name = {e["name"]: e for e in experts}

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from parlour.meetings import lifecycle
 from tests.factories import client as new_client
-from tests.factories import member, world
+from tests.factories import member, open_all_week, world
 
 from .conftest import assert_error, hours_from_now, iso
 
@@ -26,6 +26,7 @@ def ids(response) -> list[int]:
 def crowd(w):
     """Meetings of the expert, their group colleague and an expert outside the group."""
     loner = member(w.org, name="Lou Loner")
+    open_all_week(w.org, loner)
     w.free_service.experts.add(loner)
     other_client = new_client(w.org, name="Otto Other")
     return {
@@ -101,25 +102,29 @@ def test_d1_paging_is_stable_while_meetings_are_added(w, as_user):
     """Keyset paging: a meeting booked between two page fetches never makes a row repeat
     or go missing; ties on the start are broken by id."""
     second = member(w.org, name="Sam Second")
+    open_all_week(w.org, second)
     w.free_service.experts.add(second)
     base = hours_from_now(0)
+    # A second client books the second expert at the same times (a client never overlaps, L17).
+    other = new_client(w.org, name="Olga Other")
     originals = [
-        w.book(service=w.free_service, start=base + timedelta(hours=hours), expert=expert)
-        for hours, expert in [(5, w.expert), (6, w.expert), (6, second), (7, w.expert)]
-        + [(8, w.expert), (8, second), (9, w.expert), (10, w.expert)]
+        w.book(service=w.free_service, start=base + timedelta(hours=hours), expert=expert, by=by)
+        for hours, expert, by in [(5, w.expert, w.client), (6, w.expert, w.client), (6, second, other)]
+        + [(7, w.expert, w.client), (8, w.expert, w.client), (8, second, other), (9, w.expert, w.client)]
+        + [(10, w.expert, w.client)]
     ]
     assert len({m.start for m in originals}) == 6  # two pairs start at the same time
-    api = as_user(w.client).org(w)
+    api = as_user(w.admin).org(w)
     seen, cursor, pages = [], None, 0
     while True:
-        params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        params = {"limit": 3, "tab": "everyone"} | ({"cursor": cursor} if cursor else {})
         body = api.get("/meetings", params).json()
         seen += [row["id"] for row in body["items"]]
         pages += 1
         if pages == 1:
             # Between the fetches: one newer than everything, one in the middle of what is left.
             w.book(service=w.free_service, start=base + timedelta(hours=20), expert=second)
-            w.book(service=w.free_service, start=base + timedelta(hours=7), expert=second)
+            w.book(service=w.free_service, start=base + timedelta(hours=7), expert=second, by=other)
         cursor = body["next_cursor"]
         if not cursor:
             break

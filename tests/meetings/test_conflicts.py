@@ -38,8 +38,8 @@ def test_l17_l2_expert_is_warned_of_their_own_agreed_meeting_as_expert(w):
 
 
 def test_l17_l2_expert_is_warned_of_their_own_agreed_meeting_as_client(w):
+    request = w.book(hours_ahead=72)  # booked while the expert was free (B1 never overlaps)
     other = client_meeting(w, w.expert, 72)
-    request = w.book(hours_ahead=72)
 
     with refused(w.org, "conflict_warning", status=409, rule="L17") as caught:
         lifecycle.confirm_meeting(w.expert, request)

@@ -5,7 +5,7 @@ import pytest
 
 from parlour.meetings import lifecycle, outcome
 from parlour.meetings.lifecycle import Party
-from tests.factories import ServiceFactory, member
+from tests.factories import ServiceFactory, client, member
 from tests.meetings.checks import (
     assert_ledger_balanced,
     at,
@@ -72,7 +72,7 @@ def test_l15_the_new_expert_must_give_the_service(w):
 
 def test_l15_the_new_expert_must_be_free(w):
     meeting = w.agreed(hours_ahead=72)
-    w.book(expert=w.colleague, hours_ahead=72.25)  # awaiting the colleague's answer
+    w.book(expert=w.colleague, hours_ahead=72.25, by=client(w.org, credits=500))  # awaiting the colleague's answer
     with refused(w.org, "expert_busy", status=409, rule="L15"):
         lifecycle.reassign_meeting(w.expert, meeting, expert=w.colleague)
 
@@ -141,7 +141,7 @@ def test_l16_the_new_time_must_be_free_for_the_expert(w):
     meeting = w.book(service=w.free_service, hours_ahead=72)
     w.book(service=w.free_service, hours_ahead=80, by=w.guest)
     with refused(w.org, "slot_taken", status=409, rule="L16"):
-        lifecycle.change_meeting_time(w.client, meeting, start=at(79.9))
+        lifecycle.change_meeting_time(w.client, meeting, start=at(79.75), length=30)
 
 
 def test_l16_overlapping_its_own_old_time_is_fine(w):

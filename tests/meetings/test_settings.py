@@ -29,6 +29,7 @@ def test_o5_defaults_are_the_specs():
         "review_bonus_credits": 10,
         "booking_window_days": 30,
         "default_length_minutes": 30,
+        "slot_step_minutes": 15,  # E4
         "max_upcoming_guest_meetings": 2,
         "reminder_hours_before": 24,
         "link_minutes_before": 60,

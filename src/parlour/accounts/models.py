@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -110,6 +111,9 @@ class OrganizationSettings(models.Model):
     default_length_minutes = models.PositiveIntegerField(
         default=30, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
     )
+    slot_step_minutes = models.PositiveIntegerField(
+        "slots start every (minutes)", default=15, choices=[(m, f"{m} min") for m in (5, 10, 15, 20, 30, 60)]
+    )
     max_upcoming_guest_meetings = models.PositiveIntegerField(
         "at most upcoming self-booked meetings per guest with one expert",
         default=2,
@@ -188,7 +192,10 @@ class Guest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["organization", "email"])]
+        constraints = [
+            # One guest per address and organization, whatever the letter case (B1, X1).
+            models.UniqueConstraint(Lower("email"), "organization", name="one_guest_per_email")
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}> (guest)"

@@ -7,7 +7,7 @@ set a meeting's status or move credits themselves (STYLE rule 1)."""
 
 from ninja import NinjaAPI
 
-from . import actions, auth, catalog, credits, meetings
+from . import actions, auth, catalog, credits, free_dates, guest, meetings, public, slots
 from .errors import install_error_handlers
 from .security import session_auth, token_auth
 
@@ -15,6 +15,9 @@ DESCRIPTION = """
 Sign in from a browser with `POST /auth/login` (a session cookie; send the `csrftoken`
 cookie's value as `X-CSRFToken` with every unsafe request), or from a script with a personal
 token: `Authorization: Bearer plr_…` (make one with `POST /me/tokens`).
+
+The public booking page (`/public/{slug}/…`) and a guest's own link (`/guest/{token}`) need
+no sign-in.
 
 Every error is JSON: `{"code", "message", "rule"}` and sometimes `details`; `rule` names the
 rule of the specification that decided it. Datetimes are ISO 8601 with an offset, in and out.
@@ -36,5 +39,5 @@ api = ParlourAPI(
     auth=[token_auth, session_auth],
 )
 install_error_handlers(api)
-for module in (auth, catalog, meetings, actions, credits):
+for module in (auth, catalog, meetings, actions, credits, free_dates, slots, public, guest):
     api.add_router("/", module.router)

@@ -4,11 +4,13 @@ is checked against before any domain function runs (Q2).
 Datetimes are ISO 8601 with an offset, in and out; a naive datetime is refused (Q1) and every
 accepted one is turned into UTC here, so nothing past this module meets a local time."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, time
+from datetime import date as date_
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, model_validator
 
 from parlour.catalog.models import MAX_LENGTH_MINUTES, MAX_PRICE
 from parlour.credits.ledger import MAX_GRANT
@@ -374,3 +376,204 @@ class GrantOut(Schema):
     user_id: int
     amount: int
     available: int
+
+
+# --- free dates (E3) -----------------------------------------------------------------
+
+
+def _clock_time(value: Any, *, end: bool) -> Any:
+    """ "HH:MM" on the 24-hour clock. An end may be "24:00", midnight at the end of the day,
+    stored as 00:00 like an end of "00:00"."""
+    if not isinstance(value, str):
+        raise ValueError("give a time as a string HH:MM")
+    text = value.strip()
+    if end and text == "24:00":
+        return time(0)
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
+        hint = " (24:00 for midnight at the day's end)" if end else ""
+        raise ValueError(f"give a time as HH:MM, e.g. 09:00 or 17:30{hint}")
+    return time.fromisoformat(text)
+
+
+StartTime = Annotated[time, BeforeValidator(lambda v: _clock_time(v, end=False)), Field(description="HH:MM")]
+EndTime = Annotated[
+    time, BeforeValidator(lambda v: _clock_time(v, end=True)), Field(description="HH:MM; 24:00 is the day's end.")
+]
+SmallInt = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+class WeeklyHoursIn(Input):
+    weekday: SmallInt = Field(description="0 = Monday … 6 = Sunday.")
+    start: StartTime
+    end: EndTime
+
+
+class WeeklyHoursOut(Schema):
+    weekday: int
+    weekday_name: str
+    start: str
+    end: str = Field(description="24:00 is midnight at the end of the day.")
+
+
+class DateExceptionIn(Input):
+    date: date_
+    kind: Literal["add", "remove", "day_off"] = Field(description="Extra hours, hours off, or the whole day off.")
+    start: StartTime | None = Field(None, description="For add and remove.")
+    end: EndTime | None = Field(None, description="For add and remove.")
+
+
+class DateExceptionOut(Schema):
+    date: date_
+    kind: Literal["add", "remove", "day_off"]
+    start: str | None
+    end: str | None
+
+
+class TimeOffIn(Input):
+    start: Instant
+    end: Instant
+    note: str = Field("", max_length=200)
+
+
+class TimeOffOut(Schema):
+    id: int
+    start: datetime
+    end: datetime
+    note: str
+
+
+class FreeDatesIn(Input):
+    """E3: the whole set; what is left out is emptied (lists) or reset (limits)."""
+
+    time_zone: str = Field(max_length=64, description="IANA name; the hours are wall-clock times in it.")
+    weekly: list[WeeklyHoursIn] = Field(default_factory=list, max_length=100)
+    exceptions: list[DateExceptionIn] = Field(default_factory=list, max_length=1000)
+    time_off: list[TimeOffIn] = Field(default_factory=list, max_length=500)
+    minimum_notice_minutes: SmallInt = 0
+    buffer_before_minutes: SmallInt = 0
+    buffer_after_minutes: SmallInt = 0
+    max_meetings_per_day: SmallInt | None = Field(None, description="Null: no limit.")
+
+
+class FreeDatesOut(Schema):
+    expert: Ref
+    time_zone: str
+    weekly: list[WeeklyHoursOut]
+    exceptions: list[DateExceptionOut]
+    time_off: list[TimeOffOut]
+    minimum_notice_minutes: int
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    max_meetings_per_day: int | None
+
+
+# --- slots (E4, B7) ------------------------------------------------------------------
+
+
+class SlotsQuery(Schema):
+    length: Minutes | None = Field(None, description="One of the service's lengths; its first by default.")
+    starts_from: str | None = Field(
+        None,
+        alias="from",
+        max_length=64,
+        description="A date (YYYY-MM-DD, from its midnight in `tz`) or an ISO datetime with offset. Default: today.",
+    )
+    starts_to: str | None = Field(
+        None,
+        alias="to",
+        max_length=64,
+        description="A date (that whole day included) or an ISO datetime with offset. Default: 7 days after `from`.",
+    )
+    tz: str | None = Field(
+        None, max_length=64, description="The viewer's time zone: yours when signed in, else UTC, by default."
+    )
+
+
+class ExpertSlotsQuery(SlotsQuery):
+    service_id: Id
+
+
+class SlotOut(Schema):
+    start: datetime = Field(description="In the viewer's time zone, with its offset.")
+    end: datetime = Field(description="In the viewer's time zone, with its offset.")
+    start_utc: datetime
+    experts: list[Ref] | None = Field(
+        None, description="B7, members only: who is free then, the one a booking would go to first."
+    )
+
+
+class SlotsOut(Schema):
+    service_id: int
+    expert_id: int | None = None
+    time_zone: str = Field(description="The zone `start` and `end` are shown in.")
+    length: int
+    starts_from: datetime = Field(description="Slots starting at or after this…")
+    starts_before: datetime = Field(description="…and before this.")
+    slots: list[SlotOut]
+
+
+# --- public booking and guest links (B1, B5, B7) -------------------------------------
+
+
+class PublicServiceOut(Schema):
+    id: int
+    name: str
+    description: str
+    lengths: list[int]
+    default_length: int
+    price: int
+    requires_confirmation: bool
+    experts: list[Ref] = Field(description="The experts who give it, by their public names.")
+
+
+class GuestIn(Input):
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=254)
+    phone: str = Field("", max_length=40)
+    time_zone: str | None = Field(None, max_length=64, description="Where the guest is; dates are shown in it.")
+
+
+class PublicBookIn(Input):
+    """B1, B7: a guest (``guest``) or the signed-in client (no ``guest``) books a free slot."""
+
+    service_id: Id
+    expert_id: Id | None = Field(None, description="Absent: any free expert of the service (B7).")
+    start: Instant
+    length: Minutes | None = Field(None, description="One of the service's lengths; its first by default.")
+    subject: str = Field("", max_length=200)
+    description: Note = ""
+    guest: GuestIn | None = None
+
+
+class GuestMeetingOut(Schema):
+    id: int
+    organization: str = Field(description="The organization's name.")
+    service: Ref
+    expert: Ref
+    name: str = Field(description="The guest's or client's name.")
+    email: str
+    status: Status
+    displayed_status: DisplayedStatus
+    displayed_status_label: str
+    time_zone: str = Field(description="The zone `start` and `end` are shown in: the guest's or client's.")
+    start: datetime
+    end: datetime
+    length: int
+    price: int
+    subject: str
+    description: str
+    guest_key: str = Field(description="B5: typed to enter the room.")
+
+
+class PublicBookingOut(GuestMeetingOut):
+    guest_link: str | None = Field(description="B5: the guest's own link to this meeting; null for a client.")
+
+
+class GuestCancelIn(Input):
+    note: Note = Field("", description="Why (needed once the meeting is agreed, L7).")
+    confirm_late: bool = False
+
+
+class GuestChangeIn(Input):
+    start: Instant | None = None
+    length: Minutes | None = None

@@ -40,6 +40,11 @@ class ExpertProfile(models.Model):
     photo = models.FileField(upload_to="experts/", blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     skills = models.ManyToManyField(Skill, related_name="experts", blank=True)
+    # E3: optional limits on how the expert can be booked.
+    minimum_notice_minutes = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(60 * 24 * 365)])
+    buffer_before_minutes = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(24 * 60)])
+    buffer_after_minutes = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(24 * 60)])
+    max_meetings_per_day = models.PositiveIntegerField(null=True, blank=True, validators=[MaxValueValidator(100)])
 
     def __str__(self) -> str:
         return self.membership.user.name

@@ -14,8 +14,10 @@ from django.db import transaction
 
 from parlour.accounts.access import is_admin, membership_of
 from parlour.accounts.models import ClientAccount, Guest, Organization, User
-from parlour.catalog.models import MAX_PRICE, Service, Skill
+from parlour.availability import search
+from parlour.catalog.models import MAX_PRICE, ExpertProfile, Service, Skill
 from parlour.core import clock
+from parlour.core.errors import DomainError
 from parlour.credits import ledger
 from parlour.credits.settlement import split
 from parlour.notifications.models import Topic
@@ -120,7 +122,7 @@ def _new_meeting(service: Service, expert: User, party: Party, start: datetime, 
 def book_meeting(
     *,
     service: Service,
-    expert: User,
+    expert: User | None,
     party: Party,
     start: datetime,
     length: int | None = None,
@@ -129,44 +131,31 @@ def book_meeting(
     skill: Skill | None = None,
     now: datetime | None = None,
 ) -> Meeting:
-    """B1/B2: book a free time. With confirmation the meeting awaits the expert and the price
-    is held; without, it is agreed at once and its room created."""
+    """B1/B2: book a free slot (re-checked here, inside the transaction). With confirmation
+    the meeting awaits the expert and the price is held; without, it is agreed at once and
+    its room created. Without an expert (B7) it goes to the least busy expert free then."""
     now = _now(now)
     organization = service.organization
     length = length or service.default_length
     with transaction.atomic():
+        if expert is None:
+            expert = _pick_free_expert(service, party, start, length, now)
         _check_expert(service, expert, "B1")
         _check_party(organization, party, expert, "B1")
         if length not in service.lengths:
             allowed = ", ".join(str(x) for x in service.lengths)
             raise refuse("invalid_length", f"This service can be booked for {allowed} minutes.", "B1")
         require_future(start, now, "B1")
-        _check_window(organization, start, now, "B1")
         if service.price and party.client is None:
             raise refuse("sign_in_required", "A paid service can be booked only by a signed-in client.", "B1")
         # The expert's row is the lock that serializes bookings with one expert: their time
         # and each guest's count of upcoming meetings with them.
         User.objects.select_for_update().filter(pk=expert.pk).first()
         if party.guest is not None:
-            limit = organization.settings.max_upcoming_guest_meetings
-            upcoming = Meeting.objects.filter(
-                guest__email__iexact=party.guest.email,
-                organization=organization,
-                expert=expert,
-                origin=Side.CLIENT,
-                status__in=(Status.AWAITING_APPROVAL, Status.AGREED),
-                start__gt=now,
-            ).count()
-            if upcoming >= limit:
-                raise refuse(
-                    "too_many_upcoming",
-                    f"You already have {upcoming} upcoming meetings with {expert.name}; "
-                    "book another after one of them has passed.",
-                    "B1",
-                )
-        end = start + timedelta(minutes=length)
-        if expert_is_busy(expert, start, end):
-            raise refuse("slot_taken", "This time was just taken. Please choose another.", "B1", status=409)
+            _check_guest_limit(party.guest, expert, now, "B1")
+        search.check_bookable(service, _profile(service, expert), start, length, now, rule="B1")
+        if party.client is not None:
+            _check_client_free(party.client, start, start + timedelta(minutes=length))
         confirm = service.requires_confirmation
         meeting = _new_meeting(
             service,
@@ -199,6 +188,75 @@ def book_meeting(
             notify(meeting, Topic.N2, Side.CLIENT, now)
             command_room(meeting, "create", now)
     return meeting
+
+
+def _profile(service: Service, expert: User) -> ExpertProfile:
+    profile = search.profiles_of(service, [expert])
+    if not profile:
+        raise refuse("not_free", f"{expert.name} has not published free dates yet.", "E3", status=409)
+    return profile[0]
+
+
+def _check_guest_limit(guest: Guest, expert: User, now: datetime, rule: str) -> None:
+    """B1, O5: a guest has at most so many upcoming self-booked meetings with one expert."""
+    limit = guest.organization.settings.max_upcoming_guest_meetings
+    upcoming = Meeting.objects.filter(
+        guest__email__iexact=guest.email,
+        organization_id=guest.organization_id,
+        expert=expert,
+        origin=Side.CLIENT,
+        status__in=(Status.AWAITING_APPROVAL, Status.AGREED),
+        start__gt=now,
+    ).count()
+    if upcoming >= limit:
+        raise refuse(
+            "too_many_upcoming",
+            f"You already have {upcoming} upcoming meetings with {expert.name}; "
+            "book another after one of them has passed.",
+            rule,
+        )
+
+
+def _check_client_free(client: User, start: datetime, end: datetime) -> None:
+    """L17: booking a free slot never creates an overlap, for the client either."""
+    mine = Meeting.objects.filter(
+        client=client, status__in=(Status.AGREED, Status.AWAITING_APPROVAL), start__lt=end, end__gt=start
+    ).first()
+    if mine is not None:
+        raise refuse(
+            "client_busy",
+            f"You already have a meeting at this time ({mine.service.name} with {mine.expert.name}).",
+            "L17",
+            status=409,
+            details={"conflicting_meeting": mine.pk},
+        )
+
+
+def _pick_free_expert(service: Service, party: Party, start: datetime, length: int, now: datetime) -> User:
+    """B7: the service's experts, least busy in the coming week first, locked in id order;
+    the first one free at ``start`` (and within the guest's limit with them) takes the
+    meeting. When nobody can, the refusal says why: just taken, or the reason they share."""
+    profiles = search.profiles_of(service)
+    list(User.objects.select_for_update().filter(pk__in=[p.membership.user_id for p in profiles]).order_by("pk"))
+    refusals: list[DomainError] = []
+    for profile in search.rank_experts(profiles, now):
+        expert = profile.membership.user
+        if party.client is not None and expert.pk == party.client.pk:
+            continue
+        try:
+            search.check_bookable(service, profile, start, length, now, rule="B7")
+            if party.guest is not None:
+                _check_guest_limit(party.guest, expert, now, "B7")
+        except DomainError as error:
+            refusals.append(error)
+            continue
+        return expert
+    codes = {error.code for error in refusals}
+    if "slot_taken" in codes:
+        raise refuse("slot_taken", "This time was just taken. Please choose another.", "B7", status=409)
+    if len(codes) == 1:
+        raise refusals[0]
+    raise refuse("not_free", "Nobody gives this service at this time. Please choose a free slot.", "B7", status=409)
 
 
 # --- B3, B4: an expert proposes -------------------------------------------------------
@@ -729,13 +787,11 @@ def change_meeting_time(
         length = length or meeting.length_minutes
         require_length(meeting, length, "L16")
         require_future(start, now, "L16")
-        _check_window(meeting.organization, start, now, "L16")
         if start == meeting.start and length == meeting.length_minutes:
             raise refuse("same_date", "Nothing would change.", "L16")
-        end = start + timedelta(minutes=length)
         User.objects.select_for_update().filter(pk=meeting.expert_id).first()
-        if expert_is_busy(meeting.expert, start, end, exclude=meeting):
-            raise refuse("slot_taken", "This time was just taken. Please choose another.", "L16", status=409)
+        profile = _profile(meeting.service, meeting.expert)
+        search.check_bookable(meeting.service, profile, start, length, now, rule="L16", exclude=meeting)
         previous = meeting.start
         meeting.set_time(start, length)
         save(meeting, now)

@@ -1,0 +1,212 @@
+"""Slots from the database (E4, B7): read each kind of data with one query, whatever the
+range's length or the number of experts, and hand plain values to the pure engine in
+``slots.py``. Booking re-checks a time here inside its transaction (B1)."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Max, Q
+
+from parlour.accounts.models import User
+from parlour.catalog.models import ExpertProfile, Service
+from parlour.core.errors import DomainError
+from parlour.meetings.models import Meeting, Status
+
+from . import slots
+from .models import DateException, ExceptionKind, ExternalBusy, TimeOff, WeeklyHours
+
+BLOCKING = (Status.AGREED, Status.AWAITING_APPROVAL)
+_MARGIN = timedelta(days=2)  # local days and buffers reach beyond the range in UTC
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which slots: starts in [start, end) of a given length, as seen at ``now``."""
+
+    length_minutes: int
+    start: datetime
+    end: datetime
+    now: datetime
+
+
+def profiles_of(service: Service, experts: list[User] | None = None) -> list[ExpertProfile]:
+    """The profiles of the service's experts (or of the ones given), with their users."""
+    profiles = ExpertProfile.objects.filter(
+        membership__organization_id=service.organization_id,
+        membership__user__in=service.experts.all() if experts is None else experts,
+    ).select_related("membership__user")
+    return list(profiles.order_by("membership__user_id"))
+
+
+def _local(value) -> slots.LocalInterval:
+    return slots.LocalInterval(value.start, value.end)
+
+
+def _load(profiles: list[ExpertProfile], query: Query, *, exclude: Meeting | None = None):
+    """Everything the engine needs for these experts around the range: six queries."""
+    ids = [p.pk for p in profiles]
+    users = [p.membership.user_id for p in profiles]
+    lo, hi = query.start - _MARGIN, query.end + timedelta(minutes=query.length_minutes) + _MARGIN
+    weekly = defaultdict(lambda: defaultdict(list))
+    for row in WeeklyHours.objects.filter(profile_id__in=ids):
+        weekly[row.profile_id][row.weekday].append(_local(row))
+    exceptions = defaultdict(lambda: defaultdict(lambda: {"add": [], "remove": [], "day_off": False}))
+    for row in DateException.objects.filter(profile_id__in=ids, date__gte=lo.date(), date__lte=hi.date()):
+        day = exceptions[row.profile_id][row.date]
+        if row.kind == ExceptionKind.DAY_OFF:
+            day["day_off"] = True
+        else:
+            day[row.kind].append(_local(row))
+    time_off = defaultdict(list)
+    for profile_id, start, end in TimeOff.objects.filter(profile_id__in=ids, start__lt=hi, end__gt=lo).values_list(
+        "profile_id", "start", "end"
+    ):
+        time_off[profile_id].append((start, end))
+    external = defaultdict(list)
+    for profile_id, start, end in ExternalBusy.objects.filter(profile_id__in=ids, start__lt=hi, end__gt=lo).values_list(
+        "profile_id", "start", "end"
+    ):
+        external[profile_id].append((start, end))
+    meetings = defaultdict(list)
+    starts = defaultdict(list)
+    rows = Meeting.objects.filter(start__lt=hi, end__gt=lo).filter(
+        Q(expert_id__in=users, status__in=BLOCKING) | Q(client_id__in=users, status=Status.AGREED)
+    )
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude.pk)
+    for expert_id, client_id, start, end in rows.values_list("expert_id", "client_id", "start", "end"):
+        for user_id in {expert_id, client_id} & set(users):
+            meetings[user_id].append((start, end))
+            if user_id == expert_id:
+                starts[user_id].append(start)
+    return weekly, exceptions, time_off, external, meetings, starts
+
+
+def _engine_inputs(profile: ExpertProfile, loaded) -> tuple[slots.FreeDates, slots.Busy]:
+    weekly, exceptions, time_off, external, meetings, starts = loaded
+    user_id = profile.membership.user_id
+    free = slots.FreeDates(
+        time_zone=profile.time_zone,
+        weekly=weekly[profile.pk],
+        exceptions=[slots.DateException(date=day, **parts) for day, parts in exceptions[profile.pk].items()],
+        time_off=time_off[profile.pk],
+        minimum_notice=timedelta(minutes=profile.minimum_notice_minutes),
+        buffer_before=timedelta(minutes=profile.buffer_before_minutes),
+        buffer_after=timedelta(minutes=profile.buffer_after_minutes),
+        max_per_day=profile.max_meetings_per_day,
+    )
+    busy = slots.Busy(
+        meetings=meetings[user_id],
+        external=external[profile.pk],
+        meetings_per_day=slots.count_per_local_day(starts[user_id], profile.time_zone)
+        if profile.max_meetings_per_day is not None
+        else {},
+    )
+    return free, busy
+
+
+def _request(service: Service, query: Query) -> slots.SlotRequest:
+    policy = service.organization.settings
+    return slots.SlotRequest(
+        length_minutes=query.length_minutes,
+        range_start=query.start,
+        range_end=query.end,
+        window_end=query.now + timedelta(days=policy.booking_window_days) + _TICK,  # the last day included
+        now=query.now,
+        step_minutes=policy.slot_step_minutes,
+    )
+
+
+def expert_slots(service: Service, profile: ExpertProfile, query: Query) -> list[datetime]:
+    """E4: the bookable starts of one expert for the service."""
+    free, busy = _engine_inputs(profile, _load([profile], query))
+    return slots.bookable_slots(free, busy, _request(service, query))
+
+
+def service_slots(service: Service, query: Query) -> list[tuple[datetime, list[User]]]:
+    """B7: the union of the slots of the service's experts, each start with the experts free
+    then, the least busy in the coming week first (``rank_experts``)."""
+    profiles = profiles_of(service)
+    if not profiles:
+        return []
+    loaded = _load(profiles, query)
+    request = _request(service, query)
+    per_expert = {}
+    for profile in rank_experts(profiles, query.now):
+        free, busy = _engine_inputs(profile, loaded)
+        per_expert[profile.membership.user] = slots.bookable_slots(free, busy, request)
+    return slots.union_slots(per_expert)
+
+
+def rank_experts(profiles: list[ExpertProfile], now: datetime) -> list[ExpertProfile]:
+    """B7: fewest meetings in the coming week first; ties go to whoever was booked least
+    recently (never booked first), so equal experts take turns."""
+    users = [p.membership.user_id for p in profiles]
+    week = Meeting.objects.filter(
+        expert_id__in=users, status__in=BLOCKING, start__gte=now, start__lt=now + timedelta(days=7)
+    )
+    load = defaultdict(int)
+    for expert_id in week.values_list("expert_id", flat=True):
+        load[expert_id] += 1
+    latest = dict(
+        Meeting.objects.filter(expert_id__in=users)
+        .order_by()
+        .values("expert_id")
+        .annotate(last=Max("created_at"))
+        .values_list("expert_id", "last")
+    )
+    floor = datetime.min.replace(tzinfo=now.tzinfo)
+    return sorted(profiles, key=lambda p: (load[p.membership.user_id], latest.get(p.membership.user_id) or floor, p.pk))
+
+
+def check_bookable(
+    service: Service, profile: ExpertProfile, start: datetime, length: int, now: datetime, *, rule: str, exclude=None
+) -> None:
+    """B1: refuse, with the reason, a time that is not one of the expert's slots right now.
+    Called inside the booking transaction after the expert's row is locked, so what it sees
+    cannot change before the meeting is written."""
+    policy = service.organization.settings
+    if start > now + timedelta(days=policy.booking_window_days):
+        raise DomainError(
+            "outside_booking_window", f"Meetings can be booked at most {policy.booking_window_days} days ahead.", rule
+        )
+    notice = timedelta(minutes=profile.minimum_notice_minutes)
+    if start < now + notice:
+        raise DomainError(
+            "too_short_notice",
+            f"{profile.membership.user.name} needs {_duration(notice)} notice before a meeting.",
+            rule,
+        )
+    query = Query(length, start, start + _TICK, now)
+    loaded = _load([profile], query, exclude=exclude)
+    free, busy = _engine_inputs(profile, loaded)
+    request = _request(service, query)
+    if slots.bookable_slots(free, busy, request):
+        return
+    local_day = start.astimezone(ZoneInfo(profile.time_zone)).date()
+    if (
+        profile.max_meetings_per_day is not None
+        and busy.meetings_per_day.get(local_day, 0) >= profile.max_meetings_per_day
+    ):
+        raise DomainError(
+            "day_full",
+            f"{profile.membership.user.name} takes no more meetings on {local_day:%Y-%m-%d}.",
+            rule,
+            status=409,
+        )
+    if slots.bookable_slots(free, slots.Busy(external=busy.external), request):
+        raise DomainError("slot_taken", "This time was just taken. Please choose another.", rule, status=409)
+    raise DomainError(
+        "not_free",
+        f"{profile.membership.user.name} cannot be booked at this time. Please choose a free slot.",
+        rule,
+        status=409,
+    )
+
+
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes // 60} hours'" if minutes % 60 == 0 else f"{minutes} minutes'"
