@@ -6,6 +6,7 @@ import pytest
 
 from parlour.credits import ledger
 from parlour.meetings import lifecycle, outcome
+from parlour.meetings.lifecycle import answering, making, rescheduling
 from parlour.meetings.models import Meeting
 from tests.meetings.checks import at, fresh, messages, snapshot, titles, wallet
 
@@ -35,7 +36,7 @@ def test_q3_a_confirmation_failing_at_the_room_command_changes_nothing(w, monkey
     """L5: credits blocked, status agreed, event written, expert notified — then the room fails."""
     meeting = w.propose()
     before = snapshot(w.org)
-    monkeypatch.setattr(lifecycle, "command_room", fail)
+    monkeypatch.setattr(answering, "command_room", fail)
 
     with pytest.raises(Broken):
         lifecycle.confirm_meeting(w.client, meeting)
@@ -54,7 +55,7 @@ def test_q3_a_late_cancellation_failing_at_the_notification_changes_nothing(w, m
     """L8: the charge is settled and both events written before the expert is notified."""
     meeting = w.agreed(hours_ahead=10)
     before = snapshot(w.org)
-    monkeypatch.setattr(lifecycle, "notify", fail)
+    monkeypatch.setattr(answering, "notify", fail)
 
     with pytest.raises(Broken):
         lifecycle.cancel_meeting(w.client, meeting, note="ill", confirm_late=True)
@@ -79,7 +80,7 @@ def test_q3_a_settlement_failing_between_two_ledger_movements_changes_nothing(w,
 def test_q3_a_booking_failing_at_the_notification_leaves_no_meeting(w, monkeypatch):
     """B2: the meeting row, its escrow and its events exist only if the whole booking does."""
     before = snapshot(w.org)
-    monkeypatch.setattr(lifecycle, "notify", fail)
+    monkeypatch.setattr(making, "notify", fail)
 
     with pytest.raises(Broken):
         w.book()
@@ -93,7 +94,7 @@ def test_q3_an_alternative_confirmation_failing_at_the_room_changes_nothing(w, m
     meeting = lifecycle.reject_meeting(w.expert, w.book(hours_ahead=72), reason="not_available")
     meeting = lifecycle.propose_alternative(w.expert, meeting, start=at(96))
     before = snapshot(w.org)
-    monkeypatch.setattr(lifecycle, "command_room", fail)
+    monkeypatch.setattr(rescheduling, "command_room", fail)
 
     with pytest.raises(Broken):
         lifecycle.confirm_alternative(w.client, meeting)
@@ -105,7 +106,7 @@ def test_q3_an_alternative_confirmation_failing_at_the_room_changes_nothing(w, m
 def test_q3_a_lapse_failing_at_the_notification_changes_nothing(w, monkeypatch):
     meeting = w.book(hours_ahead=5)
     before = snapshot(w.org)
-    monkeypatch.setattr(lifecycle, "notify", fail_on_call(2, lifecycle.notify))  # the client's
+    monkeypatch.setattr(answering, "notify", fail_on_call(2, answering.notify))  # the client's
 
     with pytest.raises(Broken):
         lifecycle.lapse_meeting(meeting, now=at(5))
