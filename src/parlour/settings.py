@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "parlour.credits",
     "parlour.meetings",
     "parlour.notifications",
+    "parlour.calendars",
 ]
 
 MIDDLEWARE = [
