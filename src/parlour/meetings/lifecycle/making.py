@@ -191,6 +191,30 @@ def _check_price(price: int, rule: str) -> int:
     return price
 
 
+def _new_proposal(expert, service, party, start, length, price, subject, description, skill, status, now, rule):
+    """B3, B4: a meeting the expert proposes, approved by them, waiting for the client."""
+    _check_expert(service, expert, rule)
+    _check_party(service.organization, party, expert, rule)
+    if price and party.client is None:
+        raise refuse("sign_in_required", "Only a client with an account can be offered a paid meeting.", rule)
+    return _new_meeting(
+        service,
+        expert,
+        party,
+        start,
+        length,
+        origin=Side.EXPERT,
+        subject=_check_note(subject, rule)[:200],
+        description=_check_note(description, rule),
+        skill=skill,
+        price=price,
+        status=status,
+        expert_approved=True,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def propose_meeting(
     expert: User,
     *,
@@ -209,28 +233,22 @@ def propose_meeting(
     length = length or service.default_length
     price = service.price if price is None else _check_price(price, "B3")
     with transaction.atomic():
-        _check_expert(service, expert, "B3")
-        _check_party(service.organization, party, expert, "B3")
-        if price and party.client is None:
-            raise refuse("sign_in_required", "Only a client with an account can be offered a paid meeting.", "B3")
         if length not in service.lengths:
             raise refuse("invalid_length", "Choose one of the service's lengths.", "B3")
         require_future(start, now, "B3")
-        meeting = _new_meeting(
-            service,
+        meeting = _new_proposal(
             expert,
+            service,
             party,
             start,
             length,
-            origin=Side.EXPERT,
-            subject=_check_note(subject, "B3")[:200],
-            description=_check_note(description, "B3"),
-            skill=skill,
-            price=price,
-            status=Status.AWAITING_APPROVAL,
-            expert_approved=True,
-            created_at=now,
-            updated_at=now,
+            price,
+            subject,
+            description,
+            skill,
+            Status.AWAITING_APPROVAL,
+            now,
+            "B3",
         )
         record(meeting, EventKind.PROPOSED, now, side=Side.EXPERT, actor=expert)
         record(meeting, EventKind.APPROVED, now, side=Side.EXPERT, actor=expert)
@@ -259,30 +277,24 @@ def offer_time_options(
     if len({start for start, _ in options}) != len(options):
         raise refuse("invalid_options", "Each time may be offered once.", "B4")
     with transaction.atomic():
-        _check_expert(service, expert, "B4")
-        _check_party(service.organization, party, expert, "B4")
-        if price and party.client is None:
-            raise refuse("sign_in_required", "Only a client with an account can be offered a paid meeting.", "B4")
         for start, length in options:
             require_future(start, now, "B4")
             if length not in service.lengths:
                 raise refuse("invalid_length", "Choose one of the service's lengths.", "B4")
         first_start, first_length = options[0]
-        meeting = _new_meeting(
-            service,
+        meeting = _new_proposal(
             expert,
+            service,
             party,
             first_start,
             first_length,
-            origin=Side.EXPERT,
-            subject=_check_note(subject, "B4")[:200],
-            description=_check_note(description, "B4"),
-            skill=skill,
-            price=price,
-            status=Status.PLANNING,
-            expert_approved=True,
-            created_at=now,
-            updated_at=now,
+            price,
+            subject,
+            description,
+            skill,
+            Status.PLANNING,
+            now,
+            "B4",
         )
         TimeOption.objects.bulk_create(
             TimeOption(meeting=meeting, start=start, length_minutes=length) for start, length in options
