@@ -132,6 +132,7 @@ def confirm_alternative(
         warn_conflict(meeting, actor, alternative.start, alternative.end, acknowledge_conflict, "L12")
         was_rejected = meeting.status == Status.REJECTED
         meeting.set_time(alternative.start, alternative.length_minutes)
+        _forget_attendance(meeting)
         if was_rejected:
             ledger.block_price(meeting, now, "L12")
         alternative.state = AlternativeState.APPROVED
@@ -204,6 +205,7 @@ def reassign_meeting(actor: User, meeting: Meeting, *, expert: User, now: dateti
                 raise refuse("expert_busy", f"{expert.name} already has a meeting at this time.", "L15", status=409)
         previous = meeting.expert
         meeting.expert = expert
+        meeting.expert_entered_at = None  # V2: the new expert has not entered yet
         save(meeting, now)
         record(
             meeting,
@@ -260,6 +262,7 @@ def change_meeting_time(
         search.check_bookable(meeting.service, profile, start, length, now, rule="L16", exclude=meeting)
         previous = meeting.start
         meeting.set_time(start, length)
+        _forget_attendance(meeting)
         save(meeting, now)
         record(
             meeting,
@@ -275,3 +278,10 @@ def change_meeting_time(
         notify(meeting, Topic.N6, Side.CLIENT, now, by=side, previous=previous.isoformat())
         command_room(meeting, "move", now)
     return meeting
+
+
+def _forget_attendance(meeting) -> None:
+    """V2, S3: entries belong to a date. Someone who entered the room before the meeting was
+    moved has not attended it at its new date (their entry stays on the timeline)."""
+    meeting.expert_entered_at = meeting.client_entered_at = None
+    meeting.connection_failed = False
