@@ -7,7 +7,7 @@ set a meeting's status or move credits themselves (STYLE rule 1)."""
 
 from ninja import NinjaAPI
 
-from . import actions, auth, catalog, credits, free_dates, guest, meetings, public, slots
+from . import actions, auth, calendars, catalog, credits, free_dates, guest, meetings, notifications, public, slots
 from .errors import install_error_handlers
 from .security import session_auth, token_auth
 
@@ -39,5 +39,5 @@ api = ParlourAPI(
     auth=[token_auth, session_auth],
 )
 install_error_handlers(api)
-for module in (auth, catalog, meetings, actions, credits, free_dates, slots, public, guest):
+for module in (auth, catalog, meetings, actions, credits, free_dates, slots, public, guest, calendars, notifications):
     api.add_router("/", module.router)

@@ -17,6 +17,7 @@ from parlour.meetings import guest_links, lifecycle
 from parlour.meetings.display import displayed_status
 from parlour.meetings.models import Meeting
 
+from .calendars import ICS_ANSWER, calendar_file
 from .schemas import ERRORS, ErrorOut, GuestCancelIn, GuestChangeIn, GuestMeetingOut
 
 router = Router(tags=["guest links"], auth=None)
@@ -60,6 +61,12 @@ def meeting_view(meeting: Meeting, now: datetime | None = None) -> dict:
 def guest_meeting(request: HttpRequest, token: str):
     """B5: the guest's meeting, its date in the guest's time zone. Reading changes nothing."""
     return meeting_view(guest_links.meeting_for_link(token))
+
+
+@router.get("/guest/{token}/calendar.ics", response={ERRORS: ErrorOut}, openapi_extra=ICS_ANSWER)
+def guest_calendar(request: HttpRequest, token: str):
+    """K1: the guest's meeting as an .ics file to add to their calendar, with the guest key."""
+    return calendar_file(guest_links.meeting_for_link(token))
 
 
 @router.post("/guest/{token}/cancel", response=ANSWER)
