@@ -128,3 +128,15 @@ def test_v4_a_failure_reported_for_a_meeting_not_agreed_changes_nothing(w):
     before = snapshot(w.org)
     outcome.report_connection_failure(request, now=at(5))
     assert snapshot(w.org) == before
+
+
+def test_v5_l10_closing_drops_an_alternative_nobody_answered(w, meeting):
+    """An alternative date still pending when the meeting has taken place is of no more use:
+    closing withdraws it, on the timeline, so it never lingers as pending."""
+    meeting = lifecycle.propose_alternative(w.expert, meeting, start=at(96))
+    meeting = outcome.close_meeting(meeting, now=at(73))
+
+    assert meeting.status == "missed"
+    assert meeting.pending_alternative is None
+    assert meeting.alternatives.get().state == "withdrawn"
+    assert timeline(meeting)[-1][0] == "Alternative date withdrawn by system"

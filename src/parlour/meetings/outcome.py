@@ -14,7 +14,7 @@ from parlour.credits import ledger
 from parlour.credits.settlement import split
 from parlour.notifications.models import Topic
 
-from .models import CreditStatus, EventKind, Meeting, Outcome, Review, Said, Side, Statement, Status
+from .models import AlternativeState, CreditStatus, EventKind, Meeting, Outcome, Review, Said, Side, Statement, Status
 from .transitions import Actor, lock, notify, record, refuse, require_side, save
 
 MAX_REVIEW = 5000
@@ -101,6 +101,11 @@ def close_meeting(meeting: Meeting, *, now: datetime | None = None) -> Meeting:
             meeting.status = Status.COMPLETED
         save(meeting, now)
         record(meeting, EventKind.CLOSED, now, side="system", status=meeting.get_status_display(), absent=absent)
+        # An alternative date nobody answered before the meeting took place has no more use.
+        if meeting.alternatives.filter(state=AlternativeState.PENDING).update(
+            state=AlternativeState.WITHDRAWN, decided_at=now
+        ):
+            record(meeting, EventKind.ALTERNATIVE_WITHDRAWN, now, side="system")
     return meeting
 
 
