@@ -34,6 +34,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser, args):
 
     # A URL from the developer's shell would point the tests at a real database.
     os.environ.pop("PARLOUR_DATABASE_URL", None)
+    os.environ.pop("PARLOUR_REDIS_URL", None)  # likewise a real Redis; the Redis tests start their own
     options = parser.parse_known_args(args)
     if database == "postgres" and not (options.help or options.version):
         from tests.pgserver import PostgresServer

@@ -1,14 +1,17 @@
-"""The ``parlour`` command (I4): start the whole system, create an organization and its first
-admin, load a demo. Any other subcommand is one of Django's management commands, so
-``parlour migrate`` and ``parlour shell`` work as ``manage.py`` would."""
+"""The ``parlour`` command (I4): start the whole system, run its background worker, create an
+organization and its first admin, load a demo. Any other subcommand is one of Django's
+management commands, so ``parlour migrate`` and ``parlour shell`` work as ``manage.py`` would."""
 
 import argparse
 import getpass
 import os
 import signal
+import subprocess
 import sys
+import threading
+import time
 
-COMMANDS = ("run", "demo", "createorg")
+COMMANDS = ("run", "worker", "demo", "createorg")
 BAD_INPUT = 2  # the exit code for refused input, as argparse uses for a bad command line
 
 
@@ -29,6 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="prepare the data folder and database, then serve Parlour")
     run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     run.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+
+    worker = commands.add_parser(
+        "worker",
+        help="run the background worker: mail, reminders, closing and settling meetings",
+        description="Runs the background tasks (parlour.tasks). `parlour run` starts one beside the web "
+        "server; start more, on this machine or (with PARLOUR_REDIS_URL) on others, to share the work.",
+    )
+    worker.add_argument("--workers", type=int, default=None, help="threads running tasks (default: 2)")
+    worker.add_argument(
+        "--no-periodic",
+        action="store_true",
+        help="do not schedule the every-minute work here (another worker does)",
+    )
 
     commands.add_parser("demo", help="load a demo organization with people, services and meetings")
 
@@ -62,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if not apps.ready:
         django.setup()
-    handler = {"run": run, "demo": demo, "createorg": createorg}[options.command]
+    handler = {"run": run, "worker": worker, "demo": demo, "createorg": createorg}[options.command]
     try:
         return handler(options)
     except Refused as refusal:
@@ -131,6 +147,8 @@ def run(options) -> int:
     previous = signal.signal(signal.SIGTERM, _stop)
     # The background worker (outbox delivery, V5 closing, S3 settling, reminders) starts
     # here, beside the web server ...
+    background = WorkerProcess()
+    background.start()
     try:
         server.run()
     except (KeyboardInterrupt, _Stop):
@@ -138,8 +156,112 @@ def run(options) -> int:
     finally:
         # ... and stops here, once the web server has.
         signal.signal(signal.SIGTERM, previous)
+        background.stop()
     print("Parlour stopped.")
     return 0
+
+
+class WorkerProcess:
+    """``parlour worker`` as a child process of ``parlour run``: started with it, started
+    again if it dies, stopped (gracefully, then by force) with it. It runs in a session of its
+    own, so that Ctrl-C reaches only ``parlour run``, which then stops it; and it stops by
+    itself if ``parlour run`` is killed (PARLOUR_WORKER_PARENT)."""
+
+    GRACE = 75  # seconds: the consumer's own shutdown timeout, and a margin
+    RESTART_DELAY = 5
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        self._spawn()
+        threading.Thread(target=self._watch, name="worker-watch", daemon=True).start()
+
+    def _spawn(self) -> None:
+        from django.conf import settings
+
+        env = {**os.environ, "PARLOUR_DATA_DIR": str(settings.DATA_DIR), "PARLOUR_WORKER_PARENT": str(os.getpid())}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "parlour", "worker"], env=env, start_new_session=True, stdin=subprocess.DEVNULL
+        )
+
+    def _watch(self) -> None:
+        while not self.stopping.wait(1):
+            with self.lock:
+                process = self.process
+                if self.stopping.is_set() or process is None or process.poll() is None:
+                    continue
+                print(f"The worker stopped (exit code {process.returncode}); starting it again.", flush=True)
+            if self.stopping.wait(self.RESTART_DELAY):
+                return
+            with self.lock:
+                if not self.stopping.is_set():
+                    self._spawn()
+
+    def stop(self) -> None:
+        with self.lock:
+            self.stopping.set()
+            process = self.process
+        if process is None or process.poll() is not None:
+            return
+        print("Stopping the worker ...", flush=True)
+        process.terminate()
+        try:
+            process.wait(self.GRACE)
+        except KeyboardInterrupt:
+            # Ctrl-C again: the worker is told again, which cuts its tasks short.
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- parlour worker ------------------------------------------------------------------
+
+
+def worker(options) -> int:
+    from django.conf import settings
+    from huey.consumer_options import ConsumerConfig
+    from huey.contrib.djhuey import HUEY
+
+    import parlour.tasks  # noqa: F401 - registers the tasks with the queue
+
+    consumer_options = {**settings.HUEY.get("consumer", {})}
+    if options.workers is not None:
+        if not 0 < options.workers <= 100:
+            raise Refused(f"--workers {options.workers}: choose from 1 to 100.")
+        consumer_options["workers"] = options.workers
+    if options.no_periodic:
+        consumer_options["periodic"] = False
+    config = ConsumerConfig(**consumer_options)
+    config.validate()
+    consumer = HUEY.create_consumer(**config.values)
+    # Huey finishes the running tasks on one signal (SIGINT) and cuts them short on the other;
+    # a task cut short while mailing leaves a mail that may or may not have left (see
+    # notifications.delivery), so both let the tasks finish. A second signal cuts short.
+    consumer._signal_actions[signal.SIGINT] = consumer._signal_actions[signal.SIGTERM] = (False, True)  # graceful
+    if parent := os.environ.get("PARLOUR_WORKER_PARENT"):
+        threading.Thread(target=_stop_when_orphaned, args=(int(parent),), daemon=True).start()
+
+    queue = "Redis" if settings.REDIS_URL else settings.HUEY["connection"]["filename"]
+    print(f"Parlour worker: {config.workers} thread(s), queue in {queue}.", flush=True)
+    consumer.run()
+    print("Parlour worker stopped.", flush=True)
+    return 0
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """A worker started by ``parlour run`` stops, as on SIGTERM, once that process is gone."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 # --- parlour demo --------------------------------------------------------------------

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "parlour.meetings",
     "parlour.notifications",
     "parlour.calendars",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +123,36 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 EMAIL_BACKEND = os.environ.get("PARLOUR_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("PARLOUR_FROM_EMAIL", "Parlour <parlour@localhost>")
+
+# --- Background work and mail -----------------------------------------------------------
+# ``parlour worker`` (started by ``parlour run``) runs the tasks of ``parlour.tasks``. Their
+# queue is a SQLite file in the data folder, for one machine; with PARLOUR_REDIS_URL
+# (redis://host:6379/0) it is Redis, and workers on many machines share it.
+REDIS_URL = os.environ.get("PARLOUR_REDIS_URL", "")
+HUEY = {
+    "huey_class": "huey.RedisHuey" if REDIS_URL else "huey.SqliteHuey",
+    "name": "parlour",
+    "immediate": False,
+    "results": False,
+    "utc": True,
+    "connection": {"url": REDIS_URL} if REDIS_URL else {"filename": str(DATA_DIR / "tasks.sqlite3")},
+    # Threads: the work waits on the database and the mail server. A stop (Ctrl-C, SIGTERM)
+    # lets running tasks finish for up to a minute.
+    "consumer": {"workers": 2, "worker_type": "thread", "periodic": True, "max_delay": 2.0, "shutdown_timeout": 60},
+}
+
+# Where people open Parlour: links in mails and notifications start with it.
+PARLOUR_BASE_URL = os.environ.get("PARLOUR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Mail: set PARLOUR_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the server.
+EMAIL_HOST = os.environ.get("PARLOUR_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("PARLOUR_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("PARLOUR_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PARLOUR_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("PARLOUR_EMAIL_STARTTLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("PARLOUR_EMAIL_SSL", "0") == "1"
+# A mail server that stops answering must not hold a worker (and its claim) for long.
+EMAIL_TIMEOUT = int(os.environ.get("PARLOUR_EMAIL_TIMEOUT", "30"))
 
 SESSION_COOKIE_HTTPONLY = True
 LOGIN_URL = "/admin/login/"

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from parlour.accounts.models import Guest, User
 from parlour.core.errors import DomainError
+from parlour.notifications.delivery import wake_on_commit
 from parlour.notifications.models import OutboxItem
 
 from .models import Meeting, Side, Status, TimelineEvent
@@ -152,6 +153,7 @@ def notify(meeting: Meeting, topic: str, to: Side | User, now: datetime, **paylo
         due_at=now,
         created_at=now,
     )
+    wake_on_commit()
 
 
 def command_room(meeting: Meeting, action: str, now: datetime) -> None:
