@@ -17,16 +17,9 @@ from parlour.meetings import guest_links, lifecycle, outcome
 from parlour.meetings.lifecycle import Party
 from parlour.meetings.models import Meeting
 from parlour.meetings.reasons import ExpertCancelReason, RejectReason
-from parlour.notifications.messages import (
-    ICS_CANCEL,
-    ICS_REQUEST,
-    REASON_LABELS,
-    TEMPLATES,
-    Message,
-    compose,
-    zone_label,
-)
+from parlour.notifications.messages import ICS_CANCEL, ICS_REQUEST, TEMPLATES, Message, compose
 from parlour.notifications.models import OutboxItem, Topic
+from parlour.notifications.wording import REASON_LABELS, zone_label
 from tests.factories import world
 from tests.meetings.checks import NOW, at
 
