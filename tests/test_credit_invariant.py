@@ -11,7 +11,9 @@ against an oracle written from the spec, not from the domain code:
    (or its pending alternative), and nothing otherwise;
 4. each meeting's credit status says where its money is, and every person's credits add up
    (what was granted and earned, less what meetings cost by L8 and C4);
-5. a meeting has at most one pending alternative.
+5. a meeting has at most one pending alternative;
+6. an entry into the room (V2), which settlement reads (S3), belongs to the person who
+   entered and the date they entered for.
 
 And every refusal changes nothing at all.
 
@@ -167,12 +169,14 @@ class CreditMachine(RuleBasedStateMachine):
         self.bonus: Counter[int] = Counter()
         self.reviewed: set[tuple[int, int]] = set()
         self.late_cancelled: set[int] = set()
+        # (meeting, side) -> (who, start, end) of the first entry into the room at that date.
+        self.entered: dict[tuple[int, str], tuple[int, datetime, datetime]] = {}
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
         self._atomic.__exit__(None, None, None)
 
-    @initialize(wallet=st.integers(0, 260), second_wallet=st.sampled_from([0, 35, 100]), reviews=st.booleans())
+    @initialize(wallet=st.integers(0, 300), second_wallet=st.sampled_from([0, 35, 100]), reviews=st.booleans())
     def setup_world(self, wallet: int, second_wallet: int, reviews: bool) -> None:
         w = world(credits=wallet)
         w.org.reviews_enabled = reviews
@@ -270,7 +274,7 @@ class CreditMachine(RuleBasedStateMachine):
     @precondition(can_make)
     @rule(
         target=meetings,
-        service=st.sampled_from(["confirm", "instant", "free"]),
+        service=st.sampled_from(["confirm", "confirm", "instant", "free"]),
         who=st.sampled_from(["client", "client", "second"]),
         expert=st.sampled_from(["expert", "colleague"]),
         halves=SLOTS,
@@ -513,7 +517,12 @@ class CreditMachine(RuleBasedStateMachine):
         if wait is not None:
             self.wait_for(m, wait)
         for who in ("client", "expert") if role == "both" else (role,):
-            self.attempt("V2 enter", outcome.record_entry, self.actor(m, who), m, now=self.now)
+            actor = self.actor(m, who)
+            if self.attempt("V2 enter", outcome.record_entry, actor, m, now=self.now) is not None:
+                side = "client" if actor.pk == m.client_id else "expert"
+                now_for = (actor.pk, m.start, m.end)
+                if self.entered.get((m.pk, side)) != now_for:
+                    self.entered[(m.pk, side)] = now_for
 
     @precondition(has_meetings)
     @rule(mid=some_meeting, job=st.sampled_from(sorted(JOBS)))
@@ -633,6 +642,17 @@ class CreditMachine(RuleBasedStateMachine):
 
             # 5. At most one pending alternative.
             assert len(pending[m.pk]) <= 1, f"{where} has {len(pending[m.pk])} pending alternatives"
+
+            # 6. (V2, S3) An entry counts only for the person who entered, at the date they
+            # entered for: a move or a reassignment does not carry it over.
+            for side, entered_at, person in (
+                ("client", m.client_entered_at, m.client_id),
+                ("expert", m.expert_entered_at, m.expert_id),
+            ):
+                if entered_at is not None:
+                    assert self.entered.get((m.pk, side)) == (person, m.start, m.end), (
+                        f"{where}: the {side}'s entry at {entered_at} was for another date or person"
+                    )
 
             # 3. The escrow holds the price exactly while the client has approved live terms.
             approved_live = m.outcome not in SETTLED and (

@@ -1,6 +1,8 @@
 """Who someone is in an organization (O1–O3). Every lookup of organization data by a
 person goes through these functions or ``parlour.meetings.access`` (STYLE rule 6)."""
 
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
+
 from parlour.core.errors import DomainError, NotFound
 
 from .models import ClientAccount, Membership, Organization, Role, User
@@ -26,19 +28,52 @@ def require_admin(user: User, organization: Organization, rule: str = "O1") -> N
 
 
 def belongs_to(user: User, organization: Organization) -> bool:
-    """A member, or a client of the organization."""
-    if membership_of(user, organization) is not None:
+    """A member, or a client of the organization: one query (none for a known member)."""
+    if not user.is_authenticated:
+        return False
+    if user.__dict__.get("_memberships", {}).get(organization.pk) is not None:
         return True
-    return ClientAccount.objects.filter(user=user, organization=organization).exists()
+    member = Membership.objects.filter(organization_id=OuterRef("pk"), user=user)
+    client = ClientAccount.objects.filter(organization_id=OuterRef("pk"), user=user)
+    return Organization.objects.filter(Q(Exists(member)) | Q(Exists(client)), pk=organization.pk).exists()
 
 
 def access_organization(user: User, slug: str) -> Organization:
     """The organization named by ``slug`` if ``user`` belongs to it; otherwise not found, as
-    if it did not exist (O3)."""
-    organization = Organization.objects.filter(slug=slug).first()
-    if organization is None or not user.is_authenticated or not belongs_to(user, organization):
+    if it did not exist (O3).
+
+    One query: the organization with its settings, the user's membership there (remembered
+    for ``membership_of``) and their client account, joined on (organization, user), which
+    are unique."""
+    if not user.is_authenticated:
         raise NotFound("organization")
-    return organization
+    found = (
+        Organization.objects.filter(slug=slug)
+        .select_related("settings_row")
+        .annotate(
+            mine=FilteredRelation("memberships", condition=Q(memberships__user=user)),
+            theirs=FilteredRelation("clients", condition=Q(clients__user=user)),
+            _membership_id=F("mine__id"),
+            _membership_role=F("mine__role"),
+            _client_id=F("theirs__id"),
+        )
+        .order_by()[:1]  # one at most: slugs are unique, and so are memberships and client accounts
+    )
+    row = next(iter(found), None)
+    if row is None:
+        raise NotFound("organization")
+    membership_id, role, client_id = (row.__dict__.pop(name) for name in _ACCESS_ANNOTATIONS)
+    membership = None
+    if membership_id is not None:
+        membership = Membership(pk=membership_id, organization=row, user=user, role=role)
+        membership._state.adding, membership._state.db = False, row._state.db
+    user.__dict__.setdefault("_memberships", {})[row.pk] = membership
+    if membership is None and client_id is None:
+        raise NotFound("organization")
+    return row
+
+
+_ACCESS_ANNOTATIONS = ("_membership_id", "_membership_role", "_client_id")
 
 
 def organizations_of(user: User) -> list[Organization]:

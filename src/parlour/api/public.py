@@ -36,7 +36,14 @@ from .schemas import (
     SlotsQuery,
 )
 from .security import session_auth, token_auth
-from .slots import active_service, expert_of_service, expert_slots_answer, service_slots_answer, viewer_zone
+from .slots import (
+    active_service,
+    expert_of_service,
+    expert_profile_of_service,
+    expert_slots_answer,
+    service_slots_answer,
+    viewer_zone,
+)
 
 
 def anyone(request: HttpRequest) -> AnonymousUser:
@@ -49,8 +56,12 @@ router = Router(tags=["public booking"], auth=[token_auth, session_auth, anyone]
 SLOTS = {200: SlotsOut, ERRORS: ErrorOut}
 
 
-def _organization(slug: str) -> Organization:
-    organization = Organization.objects.filter(slug=slug).first()
+def _organization(slug: str, *, with_settings: bool = False) -> Organization:
+    """The organization of ``slug``; ``with_settings`` reads its settings in the same query."""
+    organizations = Organization.objects.filter(slug=slug)
+    if with_settings:
+        organizations = organizations.select_related("settings_row")
+    organization = organizations.first()
     if organization is None:
         raise NotFound("organization")
     return organization
@@ -90,7 +101,7 @@ def public_services(request: HttpRequest, slug: str):
 @router.get("/public/{slug}/services/{int:service_id}/slots", response=SLOTS, exclude_none=True)
 def public_service_slots(request: HttpRequest, slug: str, service_id: int, params: Query[SlotsQuery]):
     """B7: when the service can be booked with any of its experts (times only)."""
-    service = active_service(_organization(slug), service_id)
+    service = active_service(_organization(slug, with_settings=True), service_id)
     zone = viewer_zone(params.tz, _person(request))
     return service_slots_answer(service, params, zone, show_experts=False)
 
@@ -98,9 +109,9 @@ def public_service_slots(request: HttpRequest, slug: str, service_id: int, param
 @router.get("/public/{slug}/experts/{int:expert_id}/slots", response=SLOTS, exclude_none=True)
 def public_expert_slots(request: HttpRequest, slug: str, expert_id: int, params: Query[ExpertSlotsQuery]):
     """E4, E5: when one expert can be booked for a service (``service_id``)."""
-    service = active_service(_organization(slug), params.service_id)
-    expert = expert_of_service(service, expert_id)
-    return expert_slots_answer(service, expert, params, viewer_zone(params.tz, _person(request)))
+    service = active_service(_organization(slug, with_settings=True), params.service_id)
+    expert, profile = expert_profile_of_service(service, expert_id)
+    return expert_slots_answer(service, expert, profile, params, viewer_zone(params.tz, _person(request)))
 
 
 @router.post("/public/{slug}/bookings", response={201: PublicBookingOut, ERRORS: ErrorOut})

@@ -10,15 +10,17 @@ with its offset, so a slot on either side of a daylight-saving change reads righ
 Whatever the range's length, the answer costs the same few queries: the engine reads each
 kind of data once (``parlour.availability.search``)."""
 
+import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.http import HttpRequest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from parlour.accounts.access import membership_of
-from parlour.accounts.models import Organization, User
+from parlour.accounts.models import Membership, Organization, User
 from parlour.availability import search
 from parlour.availability.free_dates import is_time_zone
 from parlour.catalog.models import ExpertProfile, Service
@@ -135,80 +137,105 @@ def active_service(organization: Organization, service_id: int) -> Service:
 
 def expert_of_service(service: Service, expert_id: int) -> User:
     """An expert who gives ``service`` and is a member of its organization; else not found."""
-    expert = (
-        User.objects.filter(
-            pk=checked_id(expert_id, "expert"),
-            services=service,
-            memberships__organization_id=service.organization_id,
+    return expert_profile_of_service(service, expert_id)[0]
+
+
+def expert_profile_of_service(service: Service, expert_id: int) -> tuple[User, ExpertProfile | None]:
+    """``expert_of_service`` with the expert's profile, None while they have none: one query."""
+    found = (
+        Membership.objects.filter(
+            organization_id=service.organization_id, user_id=checked_id(expert_id, "expert"), user__services=service
         )
-        .distinct()
-        .first()
+        .select_related("user", "profile")
+        .order_by()[:1]  # one at most: a membership per organization and person, a service lists a person once
     )
-    if expert is None:
+    membership = next(iter(found), None)
+    if membership is None:
         raise NotFound("expert")
-    return expert
-
-
-def _profile(service: Service, expert: User) -> ExpertProfile | None:
-    found = search.profiles_of(service, [expert])
-    return found[0] if found else None
+    try:
+        return membership.user, membership.profile
+    except ExpertProfile.DoesNotExist:
+        return membership.user, None
 
 
 # --- answers ----------------------------------------------------------------------------------
+#
+# The answer is written here as JSON, not through Ninja: validating a few hundred slots
+# against ``SlotsOut`` and encoding their datetimes one by one cost more than finding them.
+# ``SlotsOut`` still describes it (OpenAPI); the fields, their order, the datetimes' format
+# (Django's JSON encoder, which Ninja's uses: "Z" for UTC, milliseconds at most) and the
+# absent ``expert_id`` and ``experts`` (``exclude_none``) are those Ninja wrote.
+
+_datetime = DjangoJSONEncoder().default
+_JSON = "application/json; charset=utf-8"
 
 
-def _slot(start: datetime, length: int, zone: ZoneInfo) -> dict:
-    start = start.astimezone(UTC)
+def _answer(body: dict) -> HttpResponse:
+    return HttpResponse(json.dumps(body), content_type=_JSON)
+
+
+def _slot(start: datetime, length: timedelta, zone: ZoneInfo) -> dict:
+    if start.tzinfo is not UTC:
+        start = start.astimezone(UTC)
     return {
-        "start": start.astimezone(zone),
-        "end": (start + timedelta(minutes=length)).astimezone(zone),
-        "start_utc": start,
+        "start": _datetime(start.astimezone(zone)),
+        "end": _datetime((start + length).astimezone(zone)),
+        "start_utc": _datetime(start),
     }
 
 
 def expert_slots_answer(
-    service: Service, expert: User, params: SlotsQuery, zone_name: str, now: datetime | None = None
-) -> dict:
-    """E4: one expert's slots for the service, in the viewer's zone."""
+    service: Service,
+    expert: User,
+    profile: ExpertProfile | None,
+    params: SlotsQuery,
+    zone_name: str,
+    now: datetime | None = None,
+) -> HttpResponse:
+    """E4: one expert's slots for the service, in the viewer's zone (``SlotsOut``)."""
     now = now or clock.now()
     length = slot_length(service, params.length)
     start, end = slot_range(params, zone_name, now)
-    profile = _profile(service, expert)
     starts = [] if profile is None else search.expert_slots(service, profile, search.Query(length, start, end, now))
-    zone = ZoneInfo(zone_name)
-    return {
-        "service_id": service.pk,
-        "expert_id": expert.pk,
-        "time_zone": zone_name,
-        "length": length,
-        "starts_from": start,
-        "starts_before": end,
-        "slots": [_slot(s, length, zone) for s in starts],
-    }
+    zone, span = ZoneInfo(zone_name), timedelta(minutes=length)
+    return _answer(
+        {
+            "service_id": service.pk,
+            "expert_id": expert.pk,
+            "time_zone": zone_name,
+            "length": length,
+            "starts_from": _datetime(start),
+            "starts_before": _datetime(end),
+            "slots": [_slot(s, span, zone) for s in starts],
+        }
+    )
 
 
 def service_slots_answer(
     service: Service, params: SlotsQuery, zone_name: str, *, show_experts: bool, now: datetime | None = None
-) -> dict:
-    """B7: the union of the service's experts' slots; who is free at each only for members."""
+) -> HttpResponse:
+    """B7: the union of the service's experts' slots; who is free at each only for members
+    (``SlotsOut``)."""
     now = now or clock.now()
     length = slot_length(service, params.length)
     start, end = slot_range(params, zone_name, now)
-    zone = ZoneInfo(zone_name)
+    zone, span = ZoneInfo(zone_name), timedelta(minutes=length)
     slots = []
     for moment, experts in search.service_slots(service, search.Query(length, start, end, now)):
-        row = _slot(moment, length, zone)
+        row = _slot(moment, span, zone)
         if show_experts:
             row["experts"] = [{"id": e.pk, "name": e.name} for e in experts]
         slots.append(row)
-    return {
-        "service_id": service.pk,
-        "time_zone": zone_name,
-        "length": length,
-        "starts_from": start,
-        "starts_before": end,
-        "slots": slots,
-    }
+    return _answer(
+        {
+            "service_id": service.pk,
+            "time_zone": zone_name,
+            "length": length,
+            "starts_from": _datetime(start),
+            "starts_before": _datetime(end),
+            "slots": slots,
+        }
+    )
 
 
 SLOTS = {200: SlotsOut, ERRORS: ErrorOut}
@@ -222,8 +249,8 @@ def expert_slots(request: HttpRequest, slug: str, expert_id: int, params: Query[
     inside the booking window and under the day's cap."""
     organization = organization_for(request, slug)
     service = active_service(organization, params.service_id)
-    expert = expert_of_service(service, expert_id)
-    return expert_slots_answer(service, expert, params, viewer_zone(params.tz, viewer(request)))
+    expert, profile = expert_profile_of_service(service, expert_id)
+    return expert_slots_answer(service, expert, profile, params, viewer_zone(params.tz, viewer(request)))
 
 
 @router.get("/orgs/{slug}/services/{int:service_id}/slots", response=SLOTS, exclude_none=True)

@@ -179,7 +179,7 @@ class DateException:
 
 def _require_aware(*instants: datetime) -> None:
     for instant in instants:
-        if instant.tzinfo is None or instant.utcoffset() is None:
+        if instant.tzinfo is not UTC and (instant.tzinfo is None or instant.utcoffset() is None):
             raise ValueError(f"naive datetime {instant!r}: instants must carry a zone (UTC)")
 
 
