@@ -115,18 +115,19 @@ def run(options) -> int:
     import uvicorn
     from django.conf import settings
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.core.asgi import get_asgi_application
     from django.core.management import call_command
 
     from parlour.accounts.models import User
+    from parlour.asgi import WS_MAX_SIZE, build_application, http_application
 
     if not 0 < options.port < 65536:
         raise Refused(f"--port {options.port}: choose a port from 1 to 65535.")
     print(f"Data folder: {settings.DATA_DIR}")
     migrate()
     call_command("collectstatic", interactive=False, verbosity=0)
-    # Static files (the admin's CSS and scripts) are served in-process: nothing else to run.
-    application = ASGIStaticFilesHandler(get_asgi_application())
+    # Static files (the admin's and the room's CSS and scripts) are served in-process: nothing
+    # else to run. Websockets (the built-in room's signaling) go to parlour.asgi's router.
+    application = build_application(http=ASGIStaticFilesHandler(http_application))
 
     url = f"http://{options.host}:{options.port}/"
     print(f"Serving Parlour at {url}")
@@ -140,7 +141,9 @@ def run(options) -> int:
         print("or load the demo with `parlour demo`.")
     print("Press Ctrl-C to stop.", flush=True)
 
-    config = uvicorn.Config(application, host=options.host, port=options.port, lifespan="off", log_level="info")
+    config = uvicorn.Config(
+        application, host=options.host, port=options.port, lifespan="off", log_level="info", ws_max_size=WS_MAX_SIZE
+    )
     server = uvicorn.Server(config)
     # uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again with the
     # handler found before it started: KeyboardInterrupt for Ctrl-C, _Stop for SIGTERM.
@@ -286,6 +289,11 @@ def demo(options) -> int:
         for person in people:
             print(f"    {person.email:<34} {person.name}")
     print(f"Made {loaded.meetings} meetings, one or more in every status.")
+    if (now := loaded.room_now) is not None:
+        print(
+            f"The room of '{now.subject}' is open now, until {now.end:%H:%M} UTC: {now.expert.name} signs in "
+            f"and enters from /meetings/; the guest {now.guest.name} enters at /join/ with the key {now.guest_key}."
+        )
     print(f"Sign in to the admin area (/admin/) as {demo_data.ADMIN_EMAIL}.")
     return 0
 

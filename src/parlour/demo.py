@@ -73,6 +73,7 @@ class LoadedDemo:
     organization: Organization
     people: dict[str, list[User]] = field(default_factory=dict)
     meetings: int = 0
+    room_now: Meeting | None = None  # V2: a meeting whose room is open as the demo loads
 
 
 class DemoConflict(Exception):
@@ -136,6 +137,7 @@ class DemoBuilder:
         self.grant_credits()
         self.add_upcoming_meetings()
         self.add_past_meetings()
+        room_now = self.add_meeting_starting_now()
         return LoadedDemo(
             organization=self.organization,
             people={
@@ -144,6 +146,7 @@ class DemoBuilder:
                 "clients": list(self.clients.values()),
             },
             meetings=len(self.made),
+            room_now=room_now,
         )
 
     # --- people, groups, skills, services -------------------------------------------
@@ -354,6 +357,25 @@ class DemoBuilder:
         lifecycle.cancel_meeting(
             self.clients["chris"], cancelled, note="My new employer offers coaching after all.", now=self.ago(6)
         )
+
+    def add_meeting_starting_now(self) -> Meeting:
+        """V2: Tina's call with the guest Gina starts within minutes of loading the demo, so
+        its room is open at once: Tina signs in, Gina enters with her guest key. Tina proposed
+        it (B3, at any time of the day) and Gina accepted."""
+        start = (self.now + timedelta(minutes=14)).replace(second=0)
+        start -= timedelta(minutes=start.minute % 5)
+        meeting = lifecycle.propose_meeting(
+            self.experts["tina"],
+            service=self.intro,
+            party=Party(guest=self.guests["gina"]),
+            start=start,
+            length=30,
+            subject="Video check-in",
+            now=self.ago(1),
+        )
+        meeting = lifecycle.confirm_meeting(self.guests["gina"], meeting, now=self.ago(0.5))
+        self.made.append(meeting)
+        return meeting
 
     def add_past_meetings(self) -> None:
         cleo, eve, tom = self.clients["cleo"], self.experts["eve"], self.experts["tom"]

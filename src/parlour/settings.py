@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from parlour.rooms import ice as _ice
+
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("PARLOUR_DATA_DIR", Path.cwd() / "data")).resolve()
 
@@ -29,7 +31,10 @@ INSTALLED_APPS = [
     "parlour.meetings",
     "parlour.notifications",
     "parlour.calendars",
+    "parlour.rooms",
+    "parlour.web",
     "huey.contrib.djhuey",
+    "channels",
 ]
 
 MIDDLEWARE = [
@@ -74,8 +79,9 @@ def database_from_url(url: str) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": unquote(parts.hostname or ""),
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
+            # Served over ASGI, where a request's connection is not reused safely across
+            # threads: one connection per request (Django's advice); pool with PgBouncer.
+            "CONN_MAX_AGE": 0,
         }
     if parts.scheme == "sqlite":
         return sqlite_database(Path(unquote(parts.path)))
@@ -141,6 +147,41 @@ HUEY = {
     "consumer": {"workers": 2, "worker_type": "thread", "periodic": True, "max_delay": 2.0, "shutdown_timeout": 60},
 }
 
+# --- Realtime: the built-in room's signaling (Django Channels) ----------------------------
+# One web process relays in memory; several (behind a load balancer, on one machine or many)
+# share PARLOUR_REDIS_URL, so that the two sides of a call may reach different processes.
+CHANNEL_LAYERS = {
+    "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    if REDIS_URL
+    else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+}
+
+# The cache holds short-lived counters, such as failed guest-key attempts (B5): in the
+# process by default; in Redis when several web processes must share them.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# --- Video rooms (V1–V5; docs/rooms.md) ---------------------------------------------------
+# ICE servers the built-in room's browsers use to find a way to each other: a JSON list of
+# addresses ("stun:stun.example.org:3478") or RTCIceServer objects. None by default: two
+# browsers on one network need none; across the internet set a STUN server, and for people
+# behind strict firewalls a TURN server (coturn), whose time-limited passwords Parlour makes
+# from PARLOUR_TURN_SECRET (coturn's static-auth-secret).
+PARLOUR_ICE_SERVERS = _ice.parse_ice_servers(os.environ.get("PARLOUR_ICE_SERVERS", ""))
+PARLOUR_TURN_URLS, PARLOUR_TURN_SECRET, PARLOUR_TURN_TTL = _ice.parse_turn(
+    os.environ.get("PARLOUR_TURN_URLS", ""),
+    os.environ.get("PARLOUR_TURN_SECRET", ""),
+    os.environ.get("PARLOUR_TURN_TTL"),
+)
+# B5: failed guest-key attempts allowed per address and quarter of an hour.
+PARLOUR_GUEST_KEY_ATTEMPTS = int(os.environ.get("PARLOUR_GUEST_KEY_ATTEMPTS", "10"))
+# How many proxies of one's own (load balancer, TLS terminator) stand before Parlour, each
+# adding to X-Forwarded-For: the address people come from is read there, not from the socket.
+PARLOUR_PROXY_COUNT = int(os.environ.get("PARLOUR_PROXY_COUNT", "0"))
+
 # Where people open Parlour: links in mails and notifications start with it.
 PARLOUR_BASE_URL = os.environ.get("PARLOUR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -155,7 +196,8 @@ EMAIL_USE_SSL = os.environ.get("PARLOUR_EMAIL_SSL", "0") == "1"
 EMAIL_TIMEOUT = int(os.environ.get("PARLOUR_EMAIL_TIMEOUT", "30"))
 
 SESSION_COOKIE_HTTPONLY = True
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/signin/"
+LOGIN_REDIRECT_URL = "/meetings/"
 
 LOGGING = {
     "version": 1,

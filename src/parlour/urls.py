@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from parlour.api import api
 from parlour.api.errors import no_such_endpoint
@@ -8,4 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", no_such_endpoint),
+    path("", include("parlour.rooms.urls")),
+    path("", include("parlour.web.urls")),
 ]

@@ -2,6 +2,7 @@
 setting away from its default and shows the rule follows it."""
 
 import pytest
+from django.db.models.fields import NOT_PROVIDED
 
 from parlour.accounts.models import OrganizationSettings
 from parlour.meetings import lifecycle, outcome
@@ -34,6 +35,10 @@ def test_o5_defaults_are_the_specs():
         "reminder_hours_before": 24,
         "link_minutes_before": 60,
         "evaluation_reminder_hours_after": 24,
+        "video_platform": "builtin",  # V1: Parlour's own room
+        "jitsi_domain": NOT_PROVIDED,
+        "jitsi_app_id": NOT_PROVIDED,
+        "jitsi_app_secret": NOT_PROVIDED,
     }
 
 

@@ -2,6 +2,7 @@
 (SPEC §1, O1–O5)."""
 
 import hashlib
+import re
 import secrets
 import zoneinfo
 
@@ -122,6 +123,22 @@ class OrganizationSettings(models.Model):
     reminder_hours_before = models.PositiveIntegerField(default=24, validators=_hours())
     link_minutes_before = models.PositiveIntegerField(default=60, validators=_hours(24 * 60))
     evaluation_reminder_hours_after = models.PositiveIntegerField(default=24, validators=_hours())
+    # V1: where the organization's meetings happen. Parlour's own room needs nothing else;
+    # Jitsi Meet runs on the organization's server (docs/rooms.md).
+    video_platform = models.CharField(
+        max_length=20,
+        choices=[("builtin", "Parlour's own room"), ("jitsi", "Jitsi Meet")],
+        default="builtin",
+    )
+    jitsi_domain = models.CharField(
+        "Jitsi Meet server", max_length=200, blank=True, help_text="The server's name, for example meet.example.org."
+    )
+    jitsi_app_id = models.CharField(
+        "Jitsi app id", max_length=100, blank=True, help_text="For a server with token authentication."
+    )
+    jitsi_app_secret = models.CharField(
+        "Jitsi app secret", max_length=200, blank=True, help_text="Signs the tokens; keep it secret."
+    )
 
     class Meta:
         verbose_name = "settings"
@@ -129,6 +146,16 @@ class OrganizationSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Settings of {self.organization}"
+
+    def clean(self) -> None:
+        if self.video_platform == "jitsi" and not self.jitsi_domain.strip():
+            raise ValidationError({"jitsi_domain": "Name the Jitsi Meet server to hold meetings on Jitsi."})
+        if bool(self.jitsi_app_id.strip()) != bool(self.jitsi_app_secret.strip()):
+            raise ValidationError("Give both the Jitsi app id and its secret, or neither.")
+        domain = self.jitsi_domain.strip().lower()
+        if domain and not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?", domain):
+            raise ValidationError({"jitsi_domain": "Give the server's name only, like meet.example.org."})
+        self.jitsi_domain = domain
 
 
 class Role(models.TextChoices):

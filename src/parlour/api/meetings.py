@@ -12,7 +12,7 @@ from parlour.accounts.models import User
 from parlour.core import clock
 from parlour.core.errors import DomainError
 from parlour.meetings.access import everyone_meetings, my_meetings
-from parlour.meetings.display import displayed_status
+from parlour.meetings.display import client_media_state, displayed_status
 from parlour.meetings.models import SAID_LABELS, Alternative, AlternativeState, Meeting, Review
 
 from .lookups import meeting_for, organization_for, viewer
@@ -65,6 +65,7 @@ def meeting_row(meeting: Meeting, now: datetime) -> dict:
         "status": meeting.status,
         "displayed_status": shown.value,
         "displayed_status_label": shown.label,
+        "media_check": client_media_state(meeting).value,
         "start": meeting.start,
         "end": meeting.end,
         "length": meeting.length_minutes,

@@ -15,7 +15,7 @@ from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict,
 from parlour.catalog.models import MAX_LENGTH_MINUTES, MAX_PRICE
 from parlour.credits.ledger import MAX_GRANT
 from parlour.credits.models import TransferKind
-from parlour.meetings.display import DisplayedStatus
+from parlour.meetings.display import DisplayedStatus, MediaState
 from parlour.meetings.lifecycle import MAX_TEXT, MAX_TIME_OPTIONS
 from parlour.meetings.models import CreditStatus, Outcome, Said, Side, Status
 from parlour.meetings.outcome import MAX_REVIEW
@@ -177,6 +177,10 @@ class MeetingRow(Schema):
     status: Status
     displayed_status: DisplayedStatus = Field(description="D2, derived from status and the current time.")
     displayed_status_label: str
+    media_check: MediaState = Field(
+        description="V3, the client's (or guest's) sign: not_entered (grey ?), no_check (entered, media check "
+        "not done: yellow ?), failed (red ✗), passed (green ✓)."
+    )
     start: datetime
     end: datetime
     length: int

@@ -106,7 +106,19 @@ class MeetingAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Room", {"fields": ["guest_key", "expert_entered_at", "client_entered_at", "connection_failed"]}),
+        (
+            "Room",
+            {
+                "fields": [
+                    "guest_key",
+                    "expert_entered_at",
+                    "client_entered_at",
+                    "expert_media_check",
+                    "client_media_check",
+                    "connection_failed",
+                ]
+            },
+        ),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [AlternativeInline, TimeOptionInline, StatementInline, TransferInline, TimelineInline]

@@ -1,10 +1,11 @@
-"""D2: the status people see, derived from the stored status and the time, never stored."""
+"""D2: the status people see, derived from the stored status and the time, never stored;
+V3: the client side's media-check sign."""
 
 from datetime import datetime, timedelta
 
 from django.db import models
 
-from .models import Meeting, Status
+from .models import MediaCheck, Meeting, Status
 
 STARTING_SOON = timedelta(hours=1)
 
@@ -32,3 +33,23 @@ def displayed_status(meeting: Meeting, now: datetime) -> DisplayedStatus:
     if now < meeting.start:
         return DisplayedStatus.STARTING_SOON
     return DisplayedStatus.IN_PROGRESS
+
+
+class MediaState(models.TextChoices):
+    """V3: the client's (or guest's) sign in the overview."""
+
+    NOT_ENTERED = "not_entered", "Has not entered"  # grey question mark
+    NO_CHECK = "no_check", "Entered, media check not done"  # yellow question mark
+    FAILED = "failed", "Media check failed"  # red cross
+    PASSED = "passed", "Media check passed"  # green check
+
+
+def client_media_state(meeting: Meeting) -> MediaState:
+    """V3, from the client side's entry (V2) and their latest media check."""
+    if meeting.client_entered_at is None:
+        return MediaState.NOT_ENTERED
+    if meeting.client_media_check == MediaCheck.PASSED:
+        return MediaState.PASSED
+    if meeting.client_media_check == MediaCheck.FAILED:
+        return MediaState.FAILED
+    return MediaState.NO_CHECK

@@ -29,6 +29,13 @@ def normalize_guest_key(typed: str) -> str:
     return "".join(ch for ch in typed.upper() if ch.isalnum())
 
 
+class MediaCheck(models.TextChoices):
+    """V3: whether the camera and the microphone worked in the browser before entering."""
+
+    PASSED = "passed", "Passed"
+    FAILED = "failed", "Failed"
+
+
 class Side(models.TextChoices):
     CLIENT = "client", "client"
     EXPERT = "expert", "expert"
@@ -100,6 +107,11 @@ class Meeting(models.Model):
     client_entered_at = models.DateTimeField(null=True, blank=True)
     expert_entered_at = models.DateTimeField(null=True, blank=True)
     connection_failed = models.BooleanField(default=False)
+    # V4: when the two sides' call first connected (since the date was last set).
+    connected_at = models.DateTimeField(null=True, blank=True)
+    # V3: the last media check of each side since the meeting's date was last set.
+    client_media_check = models.CharField(max_length=10, choices=MediaCheck.choices, blank=True)
+    expert_media_check = models.CharField(max_length=10, choices=MediaCheck.choices, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -214,6 +226,9 @@ class EventKind(models.TextChoices):
     CHANGED = "changed", "Time or length changed by {side}"
     LAPSED = "lapsed", "Lapsed without answer"
     ENTERED = "entered", "Entered the room ({side})"
+    MEDIA_CHECKED = "media_checked", "Media check by {side}: {result}"
+    CONNECTION_FAILED = "connection_failed", "The two sides could not connect"
+    CONNECTED = "connected", "The two sides connected"
     CLOSED = "closed", "Meeting ended: {status}"
     OUTCOME_RECORDED = "outcome_recorded", "Meeting outcome recorded by {side}"
     DISPUTED = "disputed", "Statements disagree: disputed"

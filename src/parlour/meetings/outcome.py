@@ -3,6 +3,7 @@ sides' statements (S1, S2), settlement (S3, C4), disputes and the review bonus (
 Same contract as ``lifecycle``: one transaction each, a ``DomainError`` naming the rule
 when refused."""
 
+import re
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -14,10 +15,24 @@ from parlour.credits import ledger
 from parlour.credits.settlement import split
 from parlour.notifications.models import Topic
 
-from .models import AlternativeState, CreditStatus, EventKind, Meeting, Outcome, Review, Said, Side, Statement, Status
+from .models import (
+    AlternativeState,
+    CreditStatus,
+    EventKind,
+    MediaCheck,
+    Meeting,
+    Outcome,
+    Review,
+    Said,
+    Side,
+    Statement,
+    Status,
+)
 from .transitions import Actor, lock, notify, record, refuse, require_side, save
 
 MAX_REVIEW = 5000
+# What a browser says of a device: "ok" or the name of a DOMException.
+MEDIA_ANSWER = re.compile(r"ok|[A-Za-z]{1,40}")
 
 # A statement that settles the outcome by itself when it comes first (S3).
 DECISIVE = {
@@ -40,6 +55,32 @@ def _now(now: datetime | None) -> datetime:
 # --- V2, V4, V5: attendance and closing ----------------------------------------------
 
 
+def join_window(meeting: Meeting) -> tuple[datetime, datetime]:
+    """V2: when each side may enter — from the join window (O5) before the start until the end."""
+    return meeting.start - timedelta(minutes=meeting.organization.settings.join_window_minutes), meeting.end
+
+
+def room_is_open(meeting: Meeting, now: datetime) -> bool:
+    opens, closes = join_window(meeting)
+    return meeting.status == Status.AGREED and opens <= now < closes
+
+
+def _require_open(meeting: Meeting, now: datetime, rule: str) -> None:
+    if meeting.status != Status.AGREED:
+        raise refuse("wrong_state", "Only an agreed meeting can be entered.", rule, status=409)
+    opens, closes = join_window(meeting)
+    if now < opens:
+        raise refuse(
+            "room_not_open",
+            f"The room opens at {opens:%Y-%m-%d %H:%M} UTC.",
+            rule,
+            status=409,
+            details={"opens_at": opens.isoformat()},
+        )
+    if now >= closes:
+        raise refuse("meeting_ended", "The meeting has ended.", rule, status=409)
+
+
 def record_entry(actor: Actor, meeting: Meeting, *, now: datetime | None = None) -> Meeting:
     """V2: a side enters through Parlour's join link, from the join window until the end.
     The first entry of each side is kept; every entry is on the timeline."""
@@ -47,19 +88,7 @@ def record_entry(actor: Actor, meeting: Meeting, *, now: datetime | None = None)
     with transaction.atomic():
         meeting = lock(meeting)
         side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "V2")
-        if meeting.status != Status.AGREED:
-            raise refuse("wrong_state", "Only an agreed meeting can be entered.", "V2", status=409)
-        opens = meeting.start - timedelta(minutes=meeting.organization.settings.join_window_minutes)
-        if now < opens:
-            raise refuse(
-                "room_not_open",
-                f"The room opens at {opens:%Y-%m-%d %H:%M} UTC.",
-                "V2",
-                status=409,
-                details={"opens_at": opens.isoformat()},
-            )
-        if now >= meeting.end:
-            raise refuse("meeting_ended", "The meeting has ended.", "V2", status=409)
+        _require_open(meeting, now, "V2")
         field = "client_entered_at" if side == Side.CLIENT else "expert_entered_at"
         if getattr(meeting, field) is None:
             setattr(meeting, field, now)
@@ -68,14 +97,70 @@ def record_entry(actor: Actor, meeting: Meeting, *, now: datetime | None = None)
     return meeting
 
 
-def report_connection_failure(meeting: Meeting, *, now: datetime | None = None) -> Meeting:
-    """V4: the room (or the platform's callback) says the two sides could not connect."""
+def record_media_check(
+    actor: Actor,
+    meeting: Meeting,
+    *,
+    camera: str,
+    microphone: str,
+    level: float | None = None,
+    now: datetime | None = None,
+) -> Meeting:
+    """V3: the result of the camera and microphone test a side ran in the browser after
+    entering. ``camera`` and ``microphone`` are "ok" or the browser's name of what went wrong
+    (NotAllowedError: no permission; NotFoundError: no device; NotReadableError: in use).
+    The check passes when both worked; the latest check counts."""
+    now = _now(now)
+    for name, value in (("camera", camera), ("microphone", microphone)):
+        if not isinstance(value, str) or not MEDIA_ANSWER.fullmatch(value):
+            raise refuse("invalid_media_check", f'{name}: say "ok" or the name of the error.', "V3")
+    if level is not None and not (isinstance(level, int | float) and 0 <= level <= 1):
+        raise refuse("invalid_media_check", "level: a number from 0 to 1.", "V3")
+    with transaction.atomic():
+        meeting = lock(meeting)
+        side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "V3")
+        _require_open(meeting, now, "V3")
+        if (meeting.client_entered_at if side == Side.CLIENT else meeting.expert_entered_at) is None:
+            raise refuse("not_entered", "Enter the room through the join link first.", "V3", status=409)
+        result = MediaCheck.PASSED if camera == microphone == "ok" else MediaCheck.FAILED
+        if getattr(meeting, f"{side}_media_check") == result:
+            return meeting  # the same answer again (a reload): the timeline has it
+        setattr(meeting, f"{side}_media_check", result)
+        save(meeting, now)
+        data = {"result": result.label.lower(), "camera": camera, "microphone": microphone}
+        if level is not None:
+            data["level"] = round(float(level), 3)
+        record(meeting, EventKind.MEDIA_CHECKED, now, side=side, actor=actor, **data)
+    return meeting
+
+
+def report_connection_failure(meeting: Meeting, *, side: str = "", now: datetime | None = None) -> Meeting:
+    """V4: the room (or the platform's callback) says the two sides could not connect.
+    Unless they connect later (``report_connected``), the meeting closes as failed (V5). A
+    call that did connect was not a room that could not connect: a drop after it is no
+    failure of the room."""
     now = _now(now)
     with transaction.atomic():
         meeting = lock(meeting)
-        if meeting.status == Status.AGREED and not meeting.connection_failed:
+        if meeting.status == Status.AGREED and not meeting.connection_failed and meeting.connected_at is None:
             meeting.connection_failed = True
             save(meeting, now)
+            record(meeting, EventKind.CONNECTION_FAILED, now, side=side or "system")
+    return meeting
+
+
+def report_connected(meeting: Meeting, *, side: str = "", now: datetime | None = None) -> Meeting:
+    """V4: the two sides' call connected. A failure reported before it (a first attempt
+    that did not get through) no longer counts; the first connection is on the timeline."""
+    now = _now(now)
+    with transaction.atomic():
+        meeting = lock(meeting)
+        if meeting.status != Status.AGREED or meeting.connected_at is not None:
+            return meeting
+        meeting.connected_at = now
+        meeting.connection_failed = False
+        save(meeting, now)
+        record(meeting, EventKind.CONNECTED, now, side=side or "system")
     return meeting
 
 

@@ -166,6 +166,7 @@ def command_room(meeting: Meeting, action: str, now: datetime) -> None:
         due_at=now,
         created_at=now,
     )
+    wake_on_commit()
 
 
 def save(meeting: Meeting, now: datetime) -> None:

@@ -3,7 +3,9 @@ person, checks that it is still true, composes it, mails it and lists it in the 
 
 An item moves ``pending → claimed → sending → sent``, or ends ``dropped`` (no longer true,
 or nothing to say) or ``failed`` (given up, with the reason in ``last_error``). Room commands
-(``room.*``) are not messages: they stay pending for the video-room work.
+(``room.*``) are not messages: ``carry_out_room_commands`` claims them the same way, carries
+them out (``rooms.commands``) and marks them ``sent``; they are idempotent, so they are
+retried with the same back-off, and one interrupted midway is simply carried out again.
 
 **At most once.** Nothing is ever sent twice, even when a worker dies or several run at once:
 
@@ -53,6 +55,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import mail
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils.text import Truncator
 
 from parlour.core import clock
@@ -86,16 +89,17 @@ def worker_name() -> str:
 # --- delivering --------------------------------------------------------------------------
 
 
-def deliver_due(now: datetime | None = None, *, worker: str, limit: int = 100) -> int:
-    """Deliver up to ``limit`` due messages, one claimed item at a time; return how many
-    items this worker finished (sent, dropped, failed or put back for a retry).
+def deliver_due(now: datetime | None = None, *, worker: str, limit: int = 100, rooms: bool = False) -> int:
+    """Deliver up to ``limit`` due messages (with ``rooms``: room commands), one claimed item
+    at a time; return how many items this worker finished (sent, dropped, failed or put back
+    for a retry).
 
     Without ``now``, every step reads the clock, so that the times of claims (which the
     lease is measured from) stay true through a long batch; with it, every step happens
     at that instant (for tests)."""
     done = 0
     while done < limit:
-        item = _claim_next(now or clock.now(), worker)
+        item = _claim_next(now or clock.now(), worker, rooms)
         if item is None:
             break
         try:
@@ -108,17 +112,21 @@ def deliver_due(now: datetime | None = None, *, worker: str, limit: int = 100) -
     return done
 
 
-def _due():
-    return (
-        OutboxItem.objects.filter(state=OutboxState.PENDING)
-        .exclude(topic__startswith=ROOM_TOPICS)
-        .order_by("due_at", "id")
-    )
+def carry_out_room_commands(now: datetime | None = None, *, worker: str, limit: int = 100) -> int:
+    """Carry out up to ``limit`` due room commands (V1), claimed one at a time like messages;
+    return how many items this worker finished (carried out, or put back for a retry)."""
+    return deliver_due(now, worker=worker, limit=limit, rooms=True)
 
 
-def _claim_next(now: datetime, worker: str) -> OutboxItem | None:
+def _due(rooms: bool = False):
+    pending = OutboxItem.objects.filter(state=OutboxState.PENDING)
+    room_topic = Q(topic__startswith=ROOM_TOPICS)
+    return pending.filter(room_topic if rooms else ~room_topic).order_by("due_at", "id")
+
+
+def _claim_next(now: datetime, worker: str, rooms: bool = False) -> OutboxItem | None:
     while True:
-        due = _due().filter(due_at__lte=now)
+        due = _due(rooms).filter(due_at__lte=now)
         if connection.features.has_select_for_update_skip_locked:
             # PostgreSQL: pass over the rows other workers are claiming this instant.
             with transaction.atomic():
@@ -152,6 +160,9 @@ def _deliver(item: OutboxItem, now: datetime | None, worker: str) -> None:
         return now or clock.now()
 
     mine = OutboxItem.objects.filter(pk=item.pk, claimed_by=worker)
+    if item.topic.startswith(ROOM_TOPICS):
+        _carry_out_room_command(item, mine, moment())
+        return
     try:
         if not still_true(item, moment()):
             _end(mine, OutboxState.DROPPED, "no longer true")
@@ -205,6 +216,18 @@ def _deliver(item: OutboxItem, now: datetime | None, worker: str) -> None:
                 link=message.link[:500],
                 created_at=sent_at,
             )
+
+
+def _carry_out_room_command(item: OutboxItem, mine, now: datetime) -> None:
+    from parlour.rooms.commands import carry_out
+
+    try:
+        carry_out(item, now)
+    except Exception as error:
+        logger.exception("Outbox item %s: the room command failed", item.pk)
+        _retry_later(item, mine, now, error)
+        return
+    mine.update(state=OutboxState.SENT, delivered_at=now, last_error="")
 
 
 def _email(item: OutboxItem, message) -> mail.EmailMultiAlternatives:
@@ -363,7 +386,7 @@ def deliver_woken(*, worker: str, limit: int = 100) -> int:
     from huey.contrib.djhuey import HUEY
 
     HUEY.delete(WAKE_KEY)
-    done = deliver_due(worker=worker, limit=limit)
+    done = carry_out_room_commands(worker=worker, limit=limit) + deliver_due(worker=worker, limit=limit)
     if done >= limit:
         wake()
     return done

@@ -114,12 +114,17 @@ def base_url() -> str:
     return getattr(settings, "PARLOUR_BASE_URL", DEFAULT_BASE_URL).rstrip("/")
 
 
-def link_for(meeting: Meeting | None, person: User | Guest) -> str:
-    """Where the message's button leads: a guest's own signed link, or the meeting for a
+def link_for(meeting: Meeting | None, person: User | Guest, *, join: bool = False) -> str:
+    """Where the message's button leads: with ``join``, the meeting's join link (V2; the
+    guest's own, signed); otherwise a guest's own signed link, or the meeting for a
     signed-in person (the web pages come later)."""
     base = base_url()
     if meeting is None:
         return base + "/"
+    if join:
+        if isinstance(person, Guest):
+            return f"{base}/join/{link_token(meeting)}/"
+        return f"{base}/meetings/{meeting.pk}/join/"
     if isinstance(person, Guest):
         return f"{base}/api/v1/guest/{link_token(meeting)}"
     return f"{base}/api/v1/orgs/{meeting.organization.slug}/meetings/{meeting.pk}"
@@ -137,7 +142,7 @@ def _facts(item: OutboxItem, person: User | Guest) -> Facts:
         meeting=meeting,
         side=side,
         is_guest=is_guest,
-        link=link_for(meeting, person),
+        link=link_for(meeting, person, join=item.topic in (Topic.N7, Topic.N8)),
     )
     if meeting is None:
         facts.actor = facts.other_name = str(facts.payload.get("sender", ""))

@@ -206,6 +206,7 @@ def reassign_meeting(actor: User, meeting: Meeting, *, expert: User, now: dateti
         previous = meeting.expert
         meeting.expert = expert
         meeting.expert_entered_at = None  # V2: the new expert has not entered yet
+        meeting.expert_media_check = ""  # V3: nor checked their camera
         save(meeting, now)
         record(
             meeting,
@@ -284,4 +285,6 @@ def _forget_attendance(meeting) -> None:
     """V2, S3: entries belong to a date. Someone who entered the room before the meeting was
     moved has not attended it at its new date (their entry stays on the timeline)."""
     meeting.expert_entered_at = meeting.client_entered_at = None
+    meeting.expert_media_check = meeting.client_media_check = ""
     meeting.connection_failed = False
+    meeting.connected_at = None
