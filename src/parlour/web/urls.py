@@ -1,6 +1,8 @@
+"""The web application's addresses: each area of pages keeps its own list."""
+
 from django.urls import path
 
-from . import views
+from . import account, booking, meeting, overview, views
 
 app_name = "web"
 
@@ -9,4 +11,8 @@ urlpatterns = [
     path("signin/", views.SignIn.as_view(), name="signin"),
     path("signout/", views.SignOut.as_view(), name="signout"),
     path("meetings/", views.meetings, name="meetings"),
+    *overview.urlpatterns,
+    *meeting.urlpatterns,
+    *booking.urlpatterns,
+    *account.urlpatterns,
 ]

@@ -1,0 +1,3 @@
+"""Pages of the web application (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,36 @@
+"""The links of the page header: the organization's areas the viewer may open (O2, O4)."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from parlour.accounts.access import is_admin, membership_of
+
+# (address name, label, who sees it: "all", "member" or "admin"), in the header's order.
+AREAS = [
+    ("web:dashboard", _("Dashboard"), "all"),
+    ("web:overview", _("Meetings"), "all"),
+    ("web:wallet", _("Wallet"), "all"),
+    ("web:free_dates", _("Free dates"), "member"),
+    ("web:settings", _("Settings"), "admin"),
+]
+
+
+def navigation(request) -> dict:
+    """Template context: ``navigation``, the header's links for ``request.organization``
+    (set by the organization's pages); areas not served (yet) are left out."""
+    organization = getattr(request, "organization", None)
+    user = getattr(request, "user", None)
+    if organization is None or user is None or not user.is_authenticated:
+        return {"navigation": []}
+    member = membership_of(user, organization) is not None
+    admin = member and is_admin(user, organization)
+    links = []
+    for name, label, who in AREAS:
+        if (who == "member" and not member) or (who == "admin" and not admin):
+            continue
+        try:
+            url = reverse(name, args=[organization.slug])
+        except NoReverseMatch:
+            continue
+        links.append({"url": url, "label": label, "current": request.path == url})
+    return {"navigation": links}
