@@ -55,7 +55,7 @@ def test_n1_in_app_list_shows_the_message_as_composed(w, as_user):
         "topic": "N1",
         "title": "New meeting request from Cleo Client",
         "body": row.body,
-        "link": f"http://127.0.0.1:8000/api/v1/orgs/{w.org.slug}/meetings/{meeting.pk}",
+        "link": f"http://127.0.0.1:8000/o/{w.org.slug}/meetings/{meeting.pk}/",
         "organization": w.org.slug,
         "meeting_id": meeting.pk,
         "created_at": item["created_at"],

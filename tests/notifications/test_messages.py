@@ -314,12 +314,13 @@ def test_n2_n6_n7_n8_b5_guest_gets_the_guest_key_and_signed_link_never_a_member_
             if item.topic in (Topic.N7, Topic.N8):  # V2: the reminders lead to the room's join link
                 assert message.link == f"{BASE}/join/{token}/"
             else:
-                assert message.link == f"{BASE}/api/v1/guest/{token}"
+                assert message.link == f"{BASE}/g/{token}/"
             assert guest_links.meeting_for_link(token).pk == meeting.pk
             assert meeting.guest_key in message.text and meeting.guest_key in message.html
             assert "/orgs/" not in message.text + message.html + message.link
+            assert f"/o/{w.org.slug}/" not in message.text + message.html + message.link
     member = compose_in(found["N2 expert"], "en")
-    assert member.link == f"{BASE}/api/v1/orgs/{w.org.slug}/meetings/{found['N2 expert'].meeting_id}"
+    assert member.link == f"{BASE}/o/{w.org.slug}/meetings/{found['N2 expert'].meeting_id}/"
     assert found["N2 expert"].meeting.guest_key not in member.text + member.html
     client = compose_in(found["N4 confirmed client"], "en")
     assert found["N4 confirmed client"].meeting.guest_key not in client.text + client.html
@@ -336,7 +337,7 @@ def test_n1_link_starts_with_the_configured_base_url(w, settings):
     settings.PARLOUR_BASE_URL = "https://parlour.example/"
     meeting = w.book(hours_ahead=50)
     message = compose_in(last(Topic.N1, w.expert), "en")
-    assert message.link == f"https://parlour.example/api/v1/orgs/{w.org.slug}/meetings/{meeting.pk}"
+    assert message.link == f"https://parlour.example/o/{w.org.slug}/meetings/{meeting.pk}/"
 
 
 # --- what happened, and why -----------------------------------------------------------
@@ -479,7 +480,7 @@ def method_of(message: Message) -> str | None:
     if member_link := re.search(r"/meetings/(\d+)", message.link):
         assert str(event["UID"]).startswith(f"meeting-{member_link[1]}@")
     else:
-        assert "/guest/" in message.link or "/join/" in message.link
+        assert "/g/" in message.link or "/join/" in message.link
     return method
 
 

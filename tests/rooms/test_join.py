@@ -296,9 +296,9 @@ def test_v3_the_overview_shows_the_guests_sign_in_words_too(w, meeting, frozen_c
     browser = Client()
     room_page = browser.post(guest_join_path(meeting))["Location"]
     overview = signed_in(w.expert)
-    assert b'data-media="no_check"' in overview.get("/meetings/").content
+    assert b'data-media="no_check"' in overview.get("/meetings/", follow=True).content
     post_check(browser, room_page, camera="ok", microphone="ok", level=0.2)
-    page = overview.get("/meetings/").content
+    page = overview.get("/meetings/", follow=True).content
     assert b'data-media="passed"' in page
     assert b"Media check passed" in page
     assert meeting.guest_key.encode() in page

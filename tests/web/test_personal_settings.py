@@ -25,8 +25,22 @@ def test_d4_a_signed_in_persons_own_language_wins_over_the_browsers():
 @pytest.mark.django_db
 def test_d4_the_language_switch_changes_a_visitors_pages():
     browser = Client()
-    browser.post("/i18n/setlang/", {"language": "sk", "next": "/join/"})
+    browser.post("/language/", {"language": "sk", "next": "/join/"})
     assert '<html lang="sk">' in browser.get("/join/").content.decode()
+
+
+@pytest.mark.django_db
+def test_d4_a_signed_in_persons_switch_is_their_setting():
+    person = member(OrganizationFactory(), language="en")
+    browser = Client()
+    browser.force_login(person)
+    browser.post("/language/", {"language": "nl", "next": "/join/"})
+    person.refresh_from_db()
+    assert person.language == "nl"
+    assert '<html lang="nl">' in browser.get("/join/").content.decode()
+    browser.post("/language/", {"language": "xx", "next": "/join/"})
+    person.refresh_from_db()
+    assert person.language == "nl"
 
 
 @pytest.mark.django_db

@@ -2,6 +2,7 @@
 email address. Booking again with the same address (in any letter case) is the same guest,
 so their upcoming meetings are counted together (O5) and their conversation is one (X1)."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -42,21 +43,34 @@ def _checked(name: str, email: str, phone: str, time_zone: str | None) -> tuple[
 
 
 def guest_for_booking(
-    organization: Organization, name: str, email: str, phone: str = "", time_zone: str | None = None
+    organization: Organization,
+    name: str,
+    email: str,
+    phone: str = "",
+    time_zone: str | None = None,
+    language: str | None = None,
 ) -> Guest:
     """The organization's guest with this email address (compared without regard to letter
     case), made if there is none. The name is updated to the one given now, and so are the
-    phone number and time zone when given. Bad input raises ``DomainError`` ``invalid_guest``.
+    phone number, time zone and language (one of Parlour's, else ignored) when given. Bad
+    input raises ``DomainError`` ``invalid_guest``.
 
     Call it inside the booking's transaction, so that a refused booking leaves no guest
     behind."""
     name, email, phone, time_zone = _checked(name, email, phone, time_zone)
+    if language not in {code for code, _label in settings.LANGUAGES}:
+        language = None
     guest = Guest.objects.select_for_update().filter(organization=organization, email__iexact=email).first()
     if guest is None:
         try:
             with transaction.atomic():  # a savepoint: a racing first booking of the address wins
                 return Guest.objects.create(
-                    organization=organization, name=name, email=email, phone=phone, time_zone=time_zone or "UTC"
+                    organization=organization,
+                    name=name,
+                    email=email,
+                    phone=phone,
+                    time_zone=time_zone or "UTC",
+                    language=language or settings.LANGUAGE_CODE,
                 )
         except IntegrityError:
             guest = Guest.objects.select_for_update().get(organization=organization, email__iexact=email)
@@ -65,6 +79,8 @@ def guest_for_booking(
         changed["phone"] = phone
     if time_zone:
         changed["time_zone"] = time_zone
+    if language:
+        changed["language"] = language
     changed = {key: value for key, value in changed.items() if getattr(guest, key) != value}
     if changed:
         for key, value in changed.items():

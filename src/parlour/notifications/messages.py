@@ -116,8 +116,8 @@ def base_url() -> str:
 
 def link_for(meeting: Meeting | None, person: User | Guest, *, join: bool = False) -> str:
     """Where the message's button leads: with ``join``, the meeting's join link (V2; the
-    guest's own, signed); otherwise a guest's own signed link, or the meeting for a
-    signed-in person (the web pages come later)."""
+    guest's own, signed); otherwise the guest's own page from their signed link (B5), or
+    the meeting's page for a signed-in person."""
     base = base_url()
     if meeting is None:
         return base + "/"
@@ -126,8 +126,8 @@ def link_for(meeting: Meeting | None, person: User | Guest, *, join: bool = Fals
             return f"{base}/join/{link_token(meeting)}/"
         return f"{base}/meetings/{meeting.pk}/join/"
     if isinstance(person, Guest):
-        return f"{base}/api/v1/guest/{link_token(meeting)}"
-    return f"{base}/api/v1/orgs/{meeting.organization.slug}/meetings/{meeting.pk}"
+        return f"{base}/g/{link_token(meeting)}/"
+    return f"{base}/o/{meeting.organization.slug}/meetings/{meeting.pk}/"
 
 
 def _facts(item: OutboxItem, person: User | Guest) -> Facts:

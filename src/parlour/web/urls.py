@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("signin/", views.SignIn.as_view(), name="signin"),
     path("signout/", views.SignOut.as_view(), name="signout"),
+    path("language/", views.language, name="language"),
     path("meetings/", views.meetings, name="meetings"),
     *overview.urlpatterns,
     *meeting.urlpatterns,

@@ -1,33 +1,32 @@
-"""The pages around the rooms: signing in and out, and the list of one's meetings with
-the client's media-check sign (V3). Parse, call the domain, render."""
+"""The pages around the rooms: signing in and out, and the way in to one's meetings (the
+organization's overview, ``web.overview``). Parse, call the domain, render."""
 
-from zoneinfo import ZoneInfo
-
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
 
-from parlour.core import clock
-from parlour.meetings.display import MediaState, client_media_state, displayed_status
-from parlour.meetings.models import Meeting
-from parlour.meetings.outcome import room_is_open
-
-# V3's four signs, readable without colour.
-MEDIA_SIGNS = {
-    MediaState.NOT_ENTERED: "?",
-    MediaState.NO_CHECK: "?",
-    MediaState.FAILED: "✗",
-    MediaState.PASSED: "✓",
-}
-PAGE = 50
+from parlour.accounts.access import organizations_of
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("web:meetings" if request.user.is_authenticated else "web:signin")
+
+
+@require_POST
+def language(request: HttpRequest) -> HttpResponse:
+    """D4: the footer's language switch. A signed-in person's choice is their setting (the
+    pages follow it everywhere); a visitor's is kept in a cookie."""
+    chosen = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and chosen in {code for code, _name in settings.LANGUAGES}:
+        user.language = chosen
+        user.save(update_fields=["language"])
+    return set_language(request)
 
 
 class SignIn(auth_views.LoginView):
@@ -42,28 +41,9 @@ class SignOut(auth_views.LogoutView):
 @login_required
 @require_GET
 def meetings(request: HttpRequest) -> HttpResponse:
-    """The meetings where I am the expert or the client, newest first."""
-    now = clock.now()
-    found = (
-        Meeting.objects.filter(Q(expert=request.user) | Q(client=request.user))
-        .select_related("organization__settings_row", "service", "client", "guest")
-        .order_by("-start", "-id")[:PAGE]
-    )
-    rows = []
-    for meeting in found:
-        media = client_media_state(meeting)
-        rows.append(
-            {
-                "meeting": meeting,
-                "media": media.value,
-                "media_label": media.label,
-                "media_sign": MEDIA_SIGNS[media],
-                "status_label": displayed_status(meeting, now).label,
-                "can_enter": room_is_open(meeting, now),
-            }
-        )
-    try:
-        zone = str(ZoneInfo(request.user.time_zone).key)
-    except (ValueError, KeyError):
-        zone = "UTC"
-    return render(request, "web/meetings.html", {"rows": rows, "zone": zone})
+    """The way in to one's meetings: the overview of one's first organization (D1), or a
+    page saying there is none yet."""
+    organizations = organizations_of(request.user)
+    if organizations:
+        return redirect("web:overview", slug=organizations[0].slug)
+    return render(request, "web/overview/no_organization.html")
