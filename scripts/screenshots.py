@@ -109,7 +109,7 @@ def shoot(chromium: str, base: str, facts: dict) -> list[str]:
     pages = [
         # (file name, who signs in (email or None), address)
         ("signin", None, "/signin/"),
-        ("dashboard", "ada@parlour.example", "/o/demo/"),
+        ("dashboard", "eve@parlour.example", "/o/demo/"),
         ("overview", "ada@parlour.example", "/o/demo/meetings/?tab=everyone"),
         ("meeting", "cleo@parlour.example", f"/o/demo/meetings/{facts['held_meeting']}/"),
         ("wallet", "cleo@parlour.example", "/o/demo/wallet/"),

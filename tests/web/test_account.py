@@ -96,7 +96,7 @@ def test_d4_language_is_saved_and_the_pages_follow_it(w):
     page = text(response)
     assert '<html lang="nl">' in page
     assert "Oud wachtwoord" in page  # Django's own Dutch for the password form's labels
-    assert "Your language is saved: Nederlands." in page
+    assert "Uw taal is opgeslagen: Nederlands." in page  # said in the new language
 
 
 @pytest.mark.parametrize("language", ["xx", "", "english"])

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from parlour.accounts.models import Guest, User
 from parlour.core import clock
 from parlour.core.errors import DomainError, NotFound
+from parlour.meetings.display import displayed_status
 from parlour.meetings.guest_links import link_token, meeting_for_link
 from parlour.meetings.models import Meeting, Side, Status, normalize_guest_key
 from parlour.meetings.outcome import (
@@ -35,6 +36,7 @@ from parlour.meetings.outcome import (
     report_connection_failure,
 )
 from parlour.meetings.transitions import side_of
+from parlour.web.meeting_labels import DISPLAYED_STATUS
 
 from .access import Grant, grant, participant_for
 from .commands import sync_room
@@ -168,7 +170,7 @@ def _join_context(meeting: Meeting, side: str, person: User | Guest, now: dateti
         "zone": _zone(person),
         "opens": opens,
         "state": state,
-        "status_label": Status(meeting.status).label,
+        "status_label": DISPLAYED_STATUS[displayed_status(meeting, now)],
         # The page reloads itself when the room opens (and not sooner than in 5 s).
         "reload_in": max(5, int((opens - now).total_seconds()) + 1) if state == "early" else None,
         "error": error,

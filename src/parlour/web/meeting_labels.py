@@ -5,7 +5,7 @@ it, when and why. The domain's own labels are English; these are the translatabl
 from datetime import datetime
 
 from django.utils import formats, timezone
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from parlour.meetings.display import DisplayedStatus
@@ -124,22 +124,27 @@ def event_detail(event: TimelineEvent) -> str:
     data = event.data or {}
     kind = event.kind
     if kind == EventKind.ALTERNATIVE_PROPOSED:
-        return _g("New date: %(date)s") % {"date": local(data.get("start"))}
+        return gettext("New date: %(date)s") % {"date": local(data.get("start"))}
     if kind == EventKind.CHANGED:
         moved = {"previous": local(data.get("previous")), "date": local(data.get("start"))}
-        return _g("From %(previous)s to %(date)s") % moved
+        return gettext("From %(previous)s to %(date)s") % moved
     if kind == EventKind.REASSIGNED:
         experts = {"previous": data.get("previous", ""), "expert": data.get("expert", "")}
-        return _g("From %(previous)s to %(expert)s") % experts
+        return gettext("From %(previous)s to %(expert)s") % experts
     if kind == EventKind.OUTCOME_RECORDED:
         return _said_label(event.side, str(data.get("said", "")))
     if kind == EventKind.REIMBURSED:
-        return _g("%(charged)s credits charged, %(paid)s paid to the expert") % {
-            "charged": data.get("charged", 0),
-            "paid": data.get("paid", 0),
-        }
+        charged = data.get("charged", 0)
+        return ngettext(
+            "%(charged)s credit charged, %(paid)s paid to the expert",
+            "%(charged)s credits charged, %(paid)s paid to the expert",
+            charged if isinstance(charged, int) else 0,
+        ) % {"charged": charged, "paid": data.get("paid", 0)}
     if kind == EventKind.REVIEW_BONUS:
-        return _g("%(amount)s credits") % {"amount": data.get("amount", "")}
+        amount = data.get("amount", "")
+        return ngettext("%(amount)s credit", "%(amount)s credits", amount if isinstance(amount, int) else 0) % {
+            "amount": amount
+        }
     return ""
 
 

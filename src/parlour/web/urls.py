@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import account, booking, meeting, overview, views
+from . import account, booking, free_dates, meeting, organization, overview, views
 
 app_name = "web"
 
@@ -16,4 +16,6 @@ urlpatterns = [
     *meeting.urlpatterns,
     *booking.urlpatterns,
     *account.urlpatterns,
+    *free_dates.urlpatterns,
+    *organization.urlpatterns,
 ]
