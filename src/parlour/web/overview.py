@@ -29,6 +29,7 @@ from parlour.meetings.models import MediaCheck, Meeting, Review, Side, Statement
 from parlour.meetings.outcome import room_is_open
 
 from .pages import organization_page
+from .proposals import shows_propose_button
 
 PAGE_SIZE = 25
 SHORT_LIST = 5
@@ -284,6 +285,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         "next_url": query_string(params, page=page.next_page_number()) if page.has_next() else None,
         "rows": rows,
         "columns": len(COLUMNS) + 2,
+        "can_propose": shows_propose_button(request.user, organization),
     }
     return render(request, "web/overview/overview.html", context)
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import account, booking, free_dates, meeting, organization, overview, views
+from . import account, booking, free_dates, meeting, organization, overview, proposals, views
 
 app_name = "web"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     *account.urlpatterns,
     *free_dates.urlpatterns,
     *organization.urlpatterns,
+    *proposals.urlpatterns,
 ]
