@@ -28,25 +28,15 @@ from parlour.meetings.display import STARTING_SOON, DisplayedStatus, MediaState,
 from parlour.meetings.models import MediaCheck, Meeting, Review, Side, Statement, Status
 from parlour.meetings.outcome import room_is_open
 
+from .meeting_labels import DISPLAYED_STATUS
 from .pages import organization_page
 from .proposals import shows_propose_button
 
 PAGE_SIZE = 25
 SHORT_LIST = 5
 
-# D2, in the order of a meeting's life (also the order the status column sorts by).
-STATUS_LABELS = {
-    DisplayedStatus.PLANNING: _("Planning"),
-    DisplayedStatus.AWAITING_APPROVAL: _("Awaiting approval"),
-    DisplayedStatus.REJECTED: _("Rejected"),
-    DisplayedStatus.SCHEDULED: _("Scheduled"),
-    DisplayedStatus.STARTING_SOON: _("Starting soon"),
-    DisplayedStatus.IN_PROGRESS: _("In progress"),
-    DisplayedStatus.COMPLETED: _("Completed"),
-    DisplayedStatus.MISSED: _("Missed"),
-    DisplayedStatus.CANCELLED: _("Cancelled"),
-    DisplayedStatus.FAILED: _("Failed"),
-}
+# D2, translated, in the order of a meeting's life (also the order the status column sorts by).
+STATUS_LABELS = DISPLAYED_STATUS
 STATUS_ORDER = list(STATUS_LABELS)
 
 # V3's four signs, readable without colour: a symbol and words (sorted in this order).
