@@ -11,3 +11,30 @@
     // No Intl time zone: times stay in UTC, which the pages say.
   }
 })();
+
+// Confirmation dialogs: a button with data-opens="<dialog id>" opens it, a button with
+// data-closes (or Escape) closes it, and focus goes back to the button that opened it.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    const opener = event.target.closest("[data-opens]");
+    if (opener) {
+      const dialog = document.getElementById(opener.dataset.opens);
+      if (dialog && !dialog.open) {
+        dialog.returnFocusTo = opener;
+        dialog.showModal();
+      }
+      return;
+    }
+    const closer = event.target.closest("[data-closes]");
+    if (closer) closer.closest("dialog").close();
+  });
+  // "close" does not bubble: listen while it goes down.
+  document.addEventListener("close", function (event) {
+    const dialog = event.target;
+    if (dialog instanceof HTMLDialogElement && dialog.returnFocusTo) {
+      dialog.returnFocusTo.focus();
+      dialog.returnFocusTo = null;
+    }
+  }, true);
+})();
