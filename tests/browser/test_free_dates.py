@@ -5,23 +5,11 @@ refused interval is announced and changes nothing."""
 from datetime import time
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from parlour.availability.models import WeeklyHours
+from tests.browser.pages import PHONE, fits_the_screen, watched
 from tests.factories import world
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def watched(page: Page) -> Page:
-    """Script errors on the page fail the test."""
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    return page
-
-
-def fits_the_screen(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.fixture

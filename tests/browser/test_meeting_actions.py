@@ -4,25 +4,11 @@ before the final confirmation; a dialog is used with the keyboard alone (open wi
 focus inside, Escape closes, focus back on its button)."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from parlour.meetings.models import Meeting, Status
+from tests.browser.pages import PHONE, watched
 from tests.factories import world
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def watched(page: Page) -> Page:
-    """Script errors on the page fail the test."""
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("console", lambda message: _console_error(page, message))
-    return page
-
-
-def _console_error(page: Page, message) -> None:
-    if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-        page.errors.append(message.text)
 
 
 def meeting_address(meeting: Meeting) -> str:

@@ -3,22 +3,11 @@ add-on off (O4) and changes the cancellation notice (O5); a member is removed th
 confirmation dialog, which Escape closes with the focus back on its button."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from parlour.accounts.models import Membership, Organization, OrganizationSettings
+from tests.browser.pages import PHONE, fits_the_screen, watched
 from tests.factories import world
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def watched(page: Page) -> Page:
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    return page
-
-
-def fits_the_screen(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,24 +6,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.pages import PHONE, watched
 from tests.factories import GuestFactory, world
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def watched(page: Page) -> Page:
-    """Script errors on the page fail the test."""
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: (
-            page.errors.append(message.text)
-            if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico")
-            else None
-        ),
-    )
-    return page
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from parlour.meetings import outcome
 from parlour.meetings.models import EventKind, MediaCheck, Meeting, Status
 from parlour.rooms import consumers
 from tests.browser.liveserver import agreed_now
+from tests.browser.pages import watched
 from tests.factories import world
 
 PHONE = {"viewport": {"width": 390, "height": 760}, "is_mobile": True, "has_touch": True}
@@ -43,19 +44,6 @@ def no_stun(settings):
     settings.PARLOUR_ICE_SERVERS = []
     settings.PARLOUR_TURN_URLS = []
     settings.PARLOUR_TURN_SECRET = ""
-
-
-def watched(page: Page) -> Page:
-    """Script errors on the page fail the test."""
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("console", lambda message: _console_error(page, message))
-    return page
-
-
-def _console_error(page: Page, message) -> None:
-    if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-        page.errors.append(message.text)
 
 
 def enter_as_member(context, meeting: Meeting) -> Page:

@@ -19,6 +19,7 @@ from parlour.meetings.models import Review, Statement
 from tests.factories import client as new_client
 from tests.factories import world
 from tests.meetings.checks import NOW, at
+from tests.web.clients import signed_in, text
 
 pytestmark = pytest.mark.django_db
 
@@ -32,16 +33,6 @@ def frozen_clock(time_machine):
 @pytest.fixture
 def w():
     return world()
-
-
-def signed_in(user: User) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 def fresh(user: User) -> User:

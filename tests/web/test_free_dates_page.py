@@ -15,6 +15,7 @@ from parlour.catalog.models import ExpertProfile
 from tests.factories import OrganizationFactory, member, world
 from tests.factories import client as new_client
 from tests.meetings.checks import NOW
+from tests.web.clients import signed_in, text
 
 pytestmark = pytest.mark.django_db
 
@@ -30,16 +31,6 @@ def frozen_clock(time_machine):
 @pytest.fixture
 def w():
     return world()
-
-
-def signed_in(user: User) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 def url(w, part: str = "", **query) -> str:

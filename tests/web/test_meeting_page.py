@@ -15,6 +15,7 @@ from parlour.meetings.models import Meeting, Review, Status
 from parlour.web.meeting import actions_for
 from tests.factories import member, world
 from tests.meetings.checks import NOW, at, fresh, snapshot, titles, wallet
+from tests.web.clients import signed_in, text
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +29,6 @@ def frozen_clock(time_machine):
 @pytest.fixture
 def w(db):
     return world()
-
-
-def signed_in(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
 
 
 def page_of(meeting: Meeting) -> str:
@@ -54,10 +49,6 @@ def offered(user, meeting: Meeting) -> list[str]:
 def post(user, meeting: Meeting, name: str, data: dict | None = None, **headers):
     fields = {f"{name}-{key}": value for key, value in (data or {}).items()}
     return signed_in(user).post(action_of(meeting, name), fields, **headers)
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 # --- O3: who sees the page ------------------------------------------------------------

@@ -8,6 +8,7 @@ from parlour.accounts.models import Group, Membership, Organization, Organizatio
 from parlour.catalog.models import ExpertProfile, Service, Skill
 from tests.factories import OrganizationFactory, ServiceFactory, SkillFactory, UserFactory, member, world
 from tests.meetings.checks import NOW
+from tests.web.clients import signed_in, text
 
 pytestmark = pytest.mark.django_db
 
@@ -41,16 +42,6 @@ def frozen_clock(time_machine):
 @pytest.fixture
 def w():
     return world()
-
-
-def signed_in(user: User) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 def base(w) -> str:

@@ -15,6 +15,7 @@ from parlour.meetings.models import Meeting, Review, Statement
 from parlour.web.overview import STATUS_ORDER
 from tests.factories import GuestFactory, SkillFactory, member, open_all_week, world
 from tests.meetings.checks import NOW, at, fresh
+from tests.web.clients import signed_in
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -28,12 +29,6 @@ def frozen_clock(time_machine):
 @pytest.fixture
 def w(db):
     return world()
-
-
-def signed_in(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
 
 
 def overview(w, user, **query):

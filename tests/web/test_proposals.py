@@ -14,6 +14,7 @@ from parlour.meetings.models import Meeting, Status
 from tests.factories import client as client_of
 from tests.factories import member, world
 from tests.meetings.checks import NOW
+from tests.web.clients import signed_in, text
 
 pytestmark = pytest.mark.django_db
 
@@ -30,12 +31,6 @@ def frozen_clock(time_machine):
 @pytest.fixture
 def w(db):
     return world()
-
-
-def signed_in(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
 
 
 def address(w) -> str:
@@ -63,10 +58,6 @@ def form(w, times: list[tuple[str, str]] | None = None, **fields) -> dict:
         data[f"time-{n}-length"] = length
     data.update(fields)
     return data
-
-
-def text(response) -> str:
-    return response.content.decode()
 
 
 def alerts(response) -> list[str]:
