@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "parlour.credits",
     "parlour.meetings",
     "parlour.notifications",
+    "parlour.conversations",
     "parlour.calendars",
     "parlour.rooms",
     "parlour.web",

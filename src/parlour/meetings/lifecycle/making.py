@@ -8,6 +8,7 @@ from django.db import transaction
 from parlour.accounts.models import Guest, User
 from parlour.availability import search
 from parlour.catalog.models import MAX_PRICE, Service, Skill
+from parlour.conversations.domain import open_for_meeting
 from parlour.core.errors import DomainError
 from parlour.credits import ledger
 from parlour.notifications.models import Topic
@@ -117,6 +118,7 @@ def book_meeting(
             notify(meeting, Topic.N2, Side.EXPERT, now)
             notify(meeting, Topic.N2, Side.CLIENT, now)
             command_room(meeting, "create", now)
+        open_for_meeting(meeting, now)  # B6, X1: the party's conversation holds the meeting
     return meeting
 
 
