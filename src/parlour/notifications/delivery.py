@@ -37,7 +37,8 @@ sent again; the admin's outbox list shows it as failed with its reason.
 
 **Still true (SPEC §9).** Reminders (N7, N8) are sent only while the meeting is agreed at the
 start they remind of (and, when late, before its start, or for the link its end); the
-reminder to evaluate (N9) only while the client has not stated and the outcome is undecided.
+reminder to evaluate (N9) only while the client has not stated and the outcome is undecided; a new message (N10) only
+while its recipient has not read the conversation since.
 Other messages tell of something that happened, and stay true.
 
 A worker runs ``deliver_due`` when woken after a commit (``wake``) and every minute
@@ -325,6 +326,10 @@ def still_true(item: OutboxItem, now: datetime) -> bool:
         if meeting is None or meeting.outcome != Outcome.UNDECIDED:
             return False
         return not Statement.objects.filter(meeting=meeting, side=Side.CLIENT).exists()
+    if item.topic == Topic.N10:
+        from parlour.conversations.domain import still_unread
+
+        return still_unread(item)  # read meanwhile: no longer news
     return True
 
 

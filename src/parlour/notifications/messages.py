@@ -130,6 +130,16 @@ def link_for(meeting: Meeting | None, person: User | Guest, *, join: bool = Fals
     return f"{base}/o/{meeting.organization.slug}/meetings/{meeting.pk}/"
 
 
+def _conversation_link(conversation_id, person: User | Guest) -> str:
+    """N10: where the recipient reads the conversation and replies (a guest: their signed
+    link)."""
+    from parlour.conversations.access import link_path
+    from parlour.conversations.models import Conversation
+
+    conversation = Conversation.objects.select_related("organization").filter(pk=conversation_id).first()
+    return base_url() + link_path(conversation, person) if conversation is not None else ""
+
+
 def _facts(item: OutboxItem, person: User | Guest) -> Facts:
     meeting = item.meeting
     is_guest = isinstance(person, Guest)
@@ -146,6 +156,8 @@ def _facts(item: OutboxItem, person: User | Guest) -> Facts:
     )
     if meeting is None:
         facts.actor = facts.other_name = str(facts.payload.get("sender", ""))
+        if item.topic == Topic.N10:
+            facts.link = _conversation_link(facts.payload.get("conversation"), person) or facts.link
         return facts
     facts.service = meeting.service.name
     facts.other_name = meeting.expert.name if side == Side.CLIENT else meeting.client_name

@@ -1,0 +1,16 @@
+import pytest
+
+from tests.factories import World, world
+from tests.meetings.checks import NOW
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(time_machine):
+    """Every test starts at NOW; the clock moves only when a test moves it."""
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def w(db) -> World:
+    return world()
