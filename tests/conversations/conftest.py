@@ -1,5 +1,6 @@
 import pytest
 
+from tests.api.conftest import as_user, with_token  # noqa: F401 - the API tests' signed-in clients
 from tests.factories import World, world
 from tests.meetings.checks import NOW
 

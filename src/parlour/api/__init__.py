@@ -7,7 +7,20 @@ set a meeting's status or move credits themselves (STYLE rule 1)."""
 
 from ninja import NinjaAPI
 
-from . import actions, auth, calendars, catalog, credits, free_dates, guest, meetings, notifications, public, slots
+from . import (
+    actions,
+    auth,
+    calendars,
+    catalog,
+    conversations,
+    credits,
+    free_dates,
+    guest,
+    meetings,
+    notifications,
+    public,
+    slots,
+)
 from .errors import install_error_handlers
 from .security import session_auth, token_auth
 
@@ -41,3 +54,5 @@ api = ParlourAPI(
 install_error_handlers(api)
 for module in (auth, catalog, meetings, actions, credits, free_dates, slots, public, guest, calendars, notifications):
     api.add_router("/", module.router)
+api.add_router("/", conversations.router)
+api.add_router("/", conversations.guest_router)
