@@ -299,16 +299,17 @@ def test_l7_guest_cancels_with_a_written_reason(w):
     meeting = guest_meeting(w)
     token = link_token(meeting)
     client = visitor()
-    refused = client.post(f"/g/{token}/cancel/", {"note": ""})
-    assert refused.status_code == 400 and "Please write why" in refused.content.decode()
+    refused = client.post(f"/g/{token}/cancel/", {"cancel-note": ""})
+    assert refused.status_code == 400
+    assert 'id="dialog-cancel"' in refused.content.decode() and "This field is required" in refused.content.decode()
     meeting.refresh_from_db()
     assert meeting.status == "agreed"
-    done = client.post(f"/g/{token}/cancel/", {"note": "Something came up"})
+    done = client.post(f"/g/{token}/cancel/", {"cancel-note": "Something came up"})
     assert done.status_code == 302 and done["Location"] == f"/g/{token}/"
     meeting.refresh_from_db()
     assert meeting.status == "cancelled"
     after = client.get(f"/g/{token}/").content.decode()
-    assert "Your meeting is cancelled" in after and "cancel-dialog" not in after
+    assert "Your meeting is cancelled" in after and "dialog-cancel" not in after
 
 
 def test_l16_guest_changes_the_time_to_another_free_slot(w):
@@ -368,9 +369,10 @@ def test_l5_l6_guest_confirms_or_declines_an_experts_proposal(w):
     assert proposal.status == "agreed"
     other = w.propose(to=w.guest, service=w.free_service, price=0, hours_ahead=100)
     token = link_token(other)
-    bad = visitor().post(f"/g/{token}/reject/", {"reason": "whatever"})
-    assert bad.status_code == 400 and "Choose a reason from the list" in bad.content.decode()
-    assert visitor().post(f"/g/{token}/reject/", {"reason": "not_available", "note": "Away"}).status_code == 302
+    bad = visitor().post(f"/g/{token}/reject/", {"reject-reason": "whatever"})
+    assert bad.status_code == 400 and "Select a valid choice" in bad.content.decode()
+    declined = visitor().post(f"/g/{token}/reject/", {"reject-reason": "not_available", "reject-note": "Away"})
+    assert declined.status_code == 302
     other.refresh_from_db()
     assert other.status == "rejected"
 

@@ -1,7 +1,7 @@
 """The booking pages (B1, B2, B5, B7, E5): an expert's public page and a service's page with
 a week of free slots in the visitor's time zone, the booking form for guests and signed-in
 clients, and the confirmation. The guest's own page and the pick page for time options
-(B4) are in ``guest_page``; their addresses are listed here with the others.
+(B4) are in ``guest_page``, which lists the guest page's own addresses.
 
 These pages are public like the API's public booking (``api/public.py``): anyone may see an
 organization's active services, the members who give them and their free slots. Anything
@@ -306,10 +306,5 @@ urlpatterns = [
     path("o/<slug:slug>/book/", book, name="book"),
     path("o/<slug:slug>/booked/<str:ref>/", booked, name="booked"),
     path("o/<slug:slug>/meetings/<int:meeting_id>/options/", guest_page.pick_page, name="pick_option"),
-    path("g/<str:token>/", guest_page.guest_page, name="guest_page"),
-    path("g/<str:token>/cancel/", guest_page.guest_cancel, name="guest_cancel"),
-    path("g/<str:token>/change/", guest_page.guest_change, name="guest_change"),
-    path("g/<str:token>/pick/", guest_page.guest_pick, name="guest_pick"),
-    path("g/<str:token>/confirm/", guest_page.guest_confirm, name="guest_confirm"),
-    path("g/<str:token>/reject/", guest_page.guest_reject, name="guest_reject"),
+    *guest_page.urlpatterns,  # the guest's own page and its actions (g/<token>/…)
 ]

@@ -3,12 +3,18 @@ client picks one of an expert's time options (B4).
 
 The token in the guest's address is the whole authority, as in the API's guest links
 (``api/guest.py``): a forged, broken or outdated token is "not found". The guest sees their
-meeting dated in their own time zone and may do what the lifecycle allows them: cancel with
-a written reason (L1, L7), move an agreed meeting of a service without confirmation to
-another free slot (L16), pick one of the offered times (B4), confirm or reject an expert's
-proposal (L5, L6). Each action is the lifecycle's own function with the guest as the actor;
-a refusal is shown with its reason and nothing changes."""
+meeting dated in their own time zone and may do what SPEC §4 lets the client side do:
+confirm or decline an expert's proposal (L5, L6), pick one of the offered times (B4), cancel
+(L1, L7), answer an alternative date the expert proposed (L12, L13) or withdraw their own
+(L14), move an agreed meeting of a service without confirmation to another free slot (L16)
+or, where the expert must agree to a new date, propose one from the expert's free slots
+(L10, L11).
 
+The dialogs are the meeting page's (``meeting.KINDS``: the same forms, the same domain call,
+the same second steps for L17), worded for a guest and posted to the guest's own addresses;
+the actor is the meeting's guest. A refusal is shown with its reason and nothing changes."""
+
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -17,11 +23,12 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from parlour.catalog.models import ExpertProfile
 from parlour.core import clock
@@ -31,10 +38,10 @@ from parlour.meetings.access import access_meeting
 from parlour.meetings.display import DisplayedStatus, displayed_status
 from parlour.meetings.guest_links import meeting_for_link
 from parlour.meetings.models import Meeting, Side, Status
-from parlour.meetings.reasons import RejectReason
 from parlour.meetings.transitions import side_of
 
 from .booking_calendar import known_zone, parse_day, parse_length, week_of, zone_choices
+from .meeting import KINDS, SECOND_STEPS, Dialog
 from .pages import organization_page
 
 
@@ -60,21 +67,119 @@ def _render_in(request, zone: str, template: str, context: dict, status: int = 2
         return render(request, template, context, status=status)
 
 
-def guest_actions(meeting: Meeting, now: datetime) -> dict:
-    """What the meeting's client side may do now (the lifecycle decides; this only chooses
-    which buttons to show)."""
-    before = now < meeting.start
-    status, theirs = meeting.status, meeting.origin == Side.CLIENT
-    pending = meeting.pending_alternative if status == Status.AGREED else None
-    return {
-        "cancel": before and (status == Status.AGREED or (status == Status.AWAITING_APPROVAL and theirs)),
-        "cancel_needs_reason": status == Status.AGREED,
-        "change": before and status == Status.AGREED and not meeting.service.requires_confirmation and not pending,
-        "pick": before and status == Status.PLANNING,
-        "answer": before and status == Status.AWAITING_APPROVAL and not theirs,
-        "reject": before and (status == Status.PLANNING or (status == Status.AWAITING_APPROVAL and not theirs)),
-        "join": status == Status.AGREED and now < meeting.end,
-    }
+def _page_url(token: str, request: HttpRequest) -> str:
+    """The guest's page, in the zone they chose on it (if they did)."""
+    url = reverse("web:guest_page", args=[token])
+    zone = known_zone(request.GET.get("tz"))
+    return f"{url}?{urlencode({'tz': zone})}" if zone else url
+
+
+# --- what the guest may do now -------------------------------------------------------
+
+
+def guest_actions(meeting: Meeting, now: datetime) -> list[str]:
+    """What the meeting's client side may do now, in the page's order: the lifecycle's rules
+    of state and time for the client side (SPEC §4), mirrored so that the page offers no
+    button the domain would refuse. The domain still decides.
+
+    ``change`` (L16, a direct move) is offered where the service needs no confirmation;
+    ``propose`` (L10, L11, a new date the expert must accept) where it does, and on a
+    rejected meeting."""
+    status, before = meeting.status, now < meeting.start
+    theirs = meeting.origin == Side.CLIENT
+    pending = meeting.pending_alternative if status in (Status.AGREED, Status.REJECTED) else None
+    found = []
+    if before and not theirs and status == Status.AWAITING_APPROVAL:
+        found += ["confirm", "reject"]
+    if before and status == Status.PLANNING:
+        found += ["pick", "reject"]
+    if pending is not None and now < (pending.start if status == Status.REJECTED else meeting.start):
+        if pending.proposed_by == Side.CLIENT:
+            found.append("withdraw_alternative")
+        else:
+            if now < pending.start:
+                found.append("confirm_alternative")
+            found.append("reject_alternative")
+    if before and pending is None and status in (Status.AGREED, Status.REJECTED):
+        direct = status == Status.AGREED and not meeting.service.requires_confirmation
+        found.append("change" if direct else "propose")
+    if before and (status == Status.AGREED or (status == Status.AWAITING_APPROVAL and theirs)):
+        found.append("cancel")
+    return found
+
+
+@dataclass(frozen=True)
+class Words:
+    """How a dialog speaks to a guest: its button, its title, what it says when done."""
+
+    opener: object
+    title: object
+    submit: object
+    done: object
+
+
+WORDS = {
+    "confirm": Words(
+        _lazy("Confirm the meeting"),
+        _lazy("Confirm the meeting?"),
+        _lazy("Confirm the meeting"),
+        _lazy("Thank you: the meeting is agreed."),
+    ),
+    "reject": Words(
+        _lazy("Decline"),
+        _lazy("Decline the meeting?"),
+        _lazy("Decline"),
+        _lazy("You declined the meeting. The expert is told."),
+    ),
+    "cancel": Words(
+        _lazy("Cancel the meeting"),
+        _lazy("Cancel the meeting?"),
+        _lazy("Cancel the meeting"),
+        _lazy("Your meeting is cancelled."),
+    ),
+    "confirm_alternative": Words(
+        _lazy("Accept the new time"),
+        _lazy("Accept the new time?"),
+        _lazy("Accept the new time"),
+        _lazy("Thank you: the meeting has its new time."),
+    ),
+    "reject_alternative": Words(
+        _lazy("Decline the new time"),
+        _lazy("Decline the new time?"),
+        _lazy("Decline the new time"),
+        _lazy("You declined the new time. The expert is told."),
+    ),
+    "withdraw_alternative": Words(
+        _lazy("Withdraw your proposal"),
+        _lazy("Withdraw the time you proposed?"),
+        _lazy("Withdraw your proposal"),
+        _lazy("Your proposal is withdrawn."),
+    ),
+}
+DIALOGS = tuple(WORDS)
+PAGES = {"change", "propose"}  # chosen on the calendar of free slots, not in a dialog
+
+
+@dataclass
+class GuestDialog(Dialog):
+    """A meeting page dialog (``meeting.Dialog``) with a guest's words."""
+
+    words: Words | None = None
+
+    @property
+    def title(self):
+        return self.words.title
+
+
+def _dialog(request: HttpRequest, token: str, meeting: Meeting, name: str, data=None) -> GuestDialog:
+    words = WORDS[name]
+    kind = replace(KINDS[name], opener=words.opener, submit=words.submit, done=words.done)
+    url = reverse(f"web:guest_{name}", args=[token])
+    zone = known_zone(request.GET.get("tz"))
+    if zone:
+        url += "?" + urlencode({"tz": zone})
+    form = kind.form(meeting, Side.CLIENT, meeting.guest, data=data, prefix=name)
+    return GuestDialog(name, kind, url, form, words=words)
 
 
 STATUS_LABELS = {
@@ -91,14 +196,19 @@ STATUS_LABELS = {
 }
 
 
-def next_step(meeting: Meeting) -> str:
+def next_step(meeting: Meeting, pending=None) -> str:
     """What happens next, in a sentence for the guest."""
+    name = meeting.expert.name
+    if pending is not None:
+        if pending.proposed_by == Side.CLIENT:
+            return _("You proposed a new time; %(name)s is asked to accept it. You get an email when they answer.") % {
+                "name": name
+            }
+        return _("%(name)s proposes a new time: accept it or decline.") % {"name": name}
     if meeting.status == Status.AWAITING_APPROVAL:
         if meeting.origin == Side.CLIENT:
-            return _("%(name)s will confirm the meeting; you get an email when they answer.") % {
-                "name": meeting.expert.name
-            }
-        return _("%(name)s proposes this meeting: confirm it or decline.") % {"name": meeting.expert.name}
+            return _("%(name)s will confirm the meeting; you get an email when they answer.") % {"name": name}
+        return _("%(name)s proposes this meeting: confirm it or decline.") % {"name": name}
     if meeting.status == Status.PLANNING:
         return _("Choose one of the times offered, or decline.")
     if meeting.status == Status.AGREED:
@@ -106,104 +216,116 @@ def next_step(meeting: Meeting) -> str:
         return _("The meeting is agreed. You can enter the room from %(minutes)s minutes before it starts.") % {
             "minutes": minutes
         }
+    if meeting.status == Status.REJECTED and clock.now() < meeting.start:
+        return _("The meeting will not take place at this time. You can propose another time.")
     return ""
 
 
-def _page(request, token: str, meeting: Meeting, *, error: str = "", status: int = 200, **extra) -> HttpResponse:
+# --- the page ------------------------------------------------------------------------
+
+
+def _page(request, token: str, meeting: Meeting, *, acted: GuestDialog | None = None, error: str = "", status=200):
     now = clock.now()
     zone = _zone(request, meeting)
     shown = displayed_status(meeting, now)
     options = list(meeting.time_options.order_by("start", "id")) if meeting.status == Status.PLANNING else []
+    actions = guest_actions(meeting, now)
+    opened = request.GET.get("open")
+    dialogs = []
+    for name in actions:
+        if name not in DIALOGS:
+            continue
+        dialog = acted if acted is not None and acted.name == name else _dialog(request, token, meeting, name)
+        dialog.opened = dialog is acted or name == opened
+        dialogs.append(dialog)
+    if acted is not None and acted.name not in actions:
+        error = acted.error or "; ".join(str(e) for errors in acted.form.errors.values() for e in errors)
+    pending = meeting.pending_alternative if meeting.status in (Status.AGREED, Status.REJECTED) else None
     context = {
         "meeting": meeting,
         "token": token,
         "zone": zone,
+        "zone_chosen": known_zone(request.GET.get("tz")),
         "zones": zone_choices(),
         "shown_status": shown,
         "status_label": STATUS_LABELS[shown],
-        "next_step": next_step(meeting),
-        "actions": guest_actions(meeting, now),
+        "next_step": next_step(meeting, pending),
+        "actions": actions,
+        "join": meeting.status == Status.AGREED and now < meeting.end,
+        "dialogs": dialogs,
+        "alternative_dialogs": [d for d in dialogs if d.name.endswith("_alternative")],
+        "other_dialogs": [d for d in dialogs if not d.name.endswith("_alternative")],
+        "pending": pending,
         "options": options,
-        "reasons": [(value, _(label)) for value, label in RejectReason.choices],
+        "page_url": reverse("web:guest_page", args=[token]),
         "error": error,
-        **extra,
     }
     return _render_in(request, zone, "web/booking/guest.html", context, status)
 
 
 @require_GET
 def guest_page(request: HttpRequest, token: str) -> HttpResponse:
-    """B5: the guest's meeting and what they may do with it. Reading changes nothing."""
+    """B5: the guest's meeting and what they may do with it. Reading changes nothing; with
+    ``open`` (a dialog's button without JavaScript) that dialog is shown open."""
     return _page(request, token, _meeting(token))
 
 
-def _act(request: HttpRequest, token: str, action, done: str, **extra) -> HttpResponse:
-    """Run a lifecycle ``action`` on the guest's meeting; back to their page with ``done``,
-    or the page again with the refusal."""
-    meeting = _meeting(token)
-    try:
-        action(meeting)
-    except DomainError as refusal:
-        return _page(request, token, meeting, error=refusal.message, status=refusal.status, **extra)
-    messages.success(request, done)
-    return redirect("web:guest_page", token)
-
-
 @require_POST
-def guest_cancel(request: HttpRequest, token: str) -> HttpResponse:
-    """L1 (a request still awaiting the expert) or L7 (an agreed meeting, with a written
-    reason). Guests book free services only, so no late charge applies to them."""
-    note = request.POST.get("note", "")
-    return _act(
-        request,
-        token,
-        lambda meeting: lifecycle.cancel_meeting(
-            meeting.guest, meeting, note=note, confirm_late=request.POST.get("confirm_late") == "1"
-        ),
-        _("Your meeting is cancelled."),
-        note=note,
-        open_dialog="cancel",
-    )
+def guest_action(request: HttpRequest, token: str, action: str) -> HttpResponse:
+    """One dialog's action (L1, L5–L7, L12–L14): the meeting page's form and domain call,
+    with the guest as the actor; back to the guest's page with a message, or the dialog
+    again with the refusal or its second step (L17)."""
+    meeting = _meeting(token)
+    zone = _zone(request, meeting)
+    dialog = _dialog(request, token, meeting, action, data=request.POST)
+    status = 400
+    if dialog.form.is_valid():
+        try:
+            dialog.kind.run(meeting.guest, meeting, dialog.form.cleaned_data, meeting.organization)
+        except DomainError as error:
+            status = error.status
+            _refused(dialog, error, meeting)
+        else:
+            messages.success(request, dialog.kind.done)
+            url = _page_url(token, request)
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    if request.htmx:
+        return _render_in(request, zone, "web/meeting/dialog_body.html", {"dialog": dialog, "meeting": meeting})
+    return _page(request, token, meeting, acted=dialog, status=status)
+
+
+def _refused(dialog: GuestDialog, error: DomainError, meeting: Meeting) -> None:
+    """As on the meeting page: a refusal that asks for a knowing confirmation (L8, L17)
+    becomes the dialog's second step, in the domain's words; any other shows its message."""
+    step = SECOND_STEPS.get(error.code)
+    if step is None or dialog.form.cleaned_data.get(step[1]):
+        dialog.error = error.message
+        return
+    dialog.step, dialog.confirm_field = step
+    dialog.details = {
+        **error.details,
+        "message": error.message,
+        "notice_hours": meeting.organization.settings.cancellation_notice_hours,
+    }
 
 
 @require_POST
 def guest_pick(request: HttpRequest, token: str) -> HttpResponse:
     """B4: the guest picks one of the times the expert offered; it is agreed."""
+    meeting = _meeting(token)
     try:
         option = int(request.POST.get("option", ""))
     except ValueError:
         option = 0
-    return _act(
-        request,
-        token,
-        lambda meeting: lifecycle.pick_time_option(meeting.guest, meeting, option),
-        _("Thank you: the meeting is agreed."),
-    )
+    try:
+        lifecycle.pick_time_option(meeting.guest, meeting, option)
+    except DomainError as refusal:
+        return _page(request, token, meeting, error=refusal.message, status=refusal.status)
+    messages.success(request, _("Thank you: the meeting is agreed."))
+    return redirect(_page_url(token, request))
 
 
-@require_POST
-def guest_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    """L5: the guest confirms the meeting the expert proposed (B3)."""
-    return _act(
-        request,
-        token,
-        lambda meeting: lifecycle.confirm_meeting(meeting.guest, meeting),
-        _("Thank you: the meeting is agreed."),
-    )
-
-
-@require_POST
-def guest_reject(request: HttpRequest, token: str) -> HttpResponse:
-    """L6: the guest declines the expert's proposal or all its time options, with a reason."""
-    reason, note = request.POST.get("reason", ""), request.POST.get("note", "")
-    return _act(
-        request,
-        token,
-        lambda meeting: lifecycle.reject_meeting(meeting.guest, meeting, reason=reason, note=note),
-        _("You declined the meeting. The expert is told."),
-        note=note,
-        open_dialog="reject",
-    )
+# --- a new time from the expert's free slots (L10, L11, L16) -----------------------------
 
 
 def _start(text: str | None) -> datetime | None:
@@ -214,11 +336,28 @@ def _start(text: str | None) -> datetime | None:
     return start.astimezone(UTC) if start.utcoffset() is not None else None
 
 
+def _move(meeting: Meeting, start: datetime, length: int) -> None:
+    lifecycle.change_meeting_time(meeting.guest, meeting, start=start, length=length)
+
+
+def _propose(meeting: Meeting, start: datetime, length: int) -> None:
+    lifecycle.propose_alternative(meeting.guest, meeting, start=start, length=length)
+
+
+TIME_PAGES = {
+    # L16: moved at once.
+    "change": (_move, _lazy("Your meeting is moved.")),
+    # L10, L11: the expert is asked; an agreed meeting keeps its date until they accept.
+    "propose": (_propose, _lazy("The new time is proposed; the expert is asked to accept it.")),
+}
+
+
 @require_http_methods(["GET", "POST"])
-def guest_change(request: HttpRequest, token: str) -> HttpResponse:
-    """L16: move an agreed meeting of a service without confirmation to another free slot
-    or length: the expert's week of slots (GET), the chosen one to confirm (GET with
-    ``start``), the move itself (POST)."""
+def guest_time(request: HttpRequest, token: str, mode: str) -> HttpResponse:
+    """A new time from the expert's week of free slots (GET), the chosen one to confirm (GET
+    with ``start``), then (POST) either the move itself (``change``, L16: a service without
+    confirmation) or the proposal of an alternative date (``propose``, L10 on an agreed
+    meeting, L11 on a rejected one) that the expert accepts or declines."""
     meeting = _meeting(token)
     data = request.POST if request.method == "POST" else request.GET
     zone = known_zone(data.get("tz")) or _zone(request, meeting)
@@ -226,17 +365,18 @@ def guest_change(request: HttpRequest, token: str) -> HttpResponse:
     service.organization = meeting.organization
     length = parse_length(service, data.get("length") or meeting.length_minutes)
     start = _start(data.get("start"))
+    act, done = TIME_PAGES[mode]
     error, status = "", 200
     if request.method == "POST":
         if start is None:
             error, status = _("Choose a time from the calendar."), 400
         else:
             try:
-                lifecycle.change_meeting_time(meeting.guest, meeting, start=start, length=length)
+                act(meeting, start, length)
             except DomainError as refusal:
                 error, status = refusal.message, refusal.status
             else:
-                messages.success(request, _("Your meeting is moved."))
+                messages.success(request, done)
                 return redirect("web:guest_page", token)
     profile = (
         ExpertProfile.objects.filter(membership__organization=meeting.organization, membership__user=meeting.expert)
@@ -245,8 +385,9 @@ def guest_change(request: HttpRequest, token: str) -> HttpResponse:
     )
     day = start.astimezone(ZoneInfo(zone)).date() if start else parse_day(data.get("week"))
     week = week_of(service, zone, day, length, clock.now(), profile)
-    url = reverse("web:guest_change", args=[token])
+    url = reverse(f"web:guest_{mode}", args=[token])
     context = {
+        "mode": mode,
         "meeting": meeting,
         "token": token,
         "zone": zone,
@@ -262,7 +403,7 @@ def guest_change(request: HttpRequest, token: str) -> HttpResponse:
         "end": start + timedelta(minutes=length) if start else None,
         "length": length,
         "error": error,
-        "can_change": guest_actions(meeting, clock.now())["change"],
+        "can_change": mode in guest_actions(meeting, clock.now()),
     }
     template = "web/booking/calendar.html" if request.htmx else "web/booking/change.html"
     return _render_in(request, zone, template, context, status)
@@ -314,3 +455,13 @@ def pick_page(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
         "zone": zone,
     }
     return _render_in(request, zone, "web/booking/pick.html", context, status)
+
+
+GUEST = "g/<str:token>/"
+urlpatterns = [
+    path(GUEST, guest_page, name="guest_page"),
+    path(f"{GUEST}pick/", guest_pick, name="guest_pick"),
+    path(f"{GUEST}change/", guest_time, {"mode": "change"}, name="guest_change"),
+    path(f"{GUEST}propose/", guest_time, {"mode": "propose"}, name="guest_propose"),
+    *(path(f"{GUEST}{KINDS[name].segment}/", guest_action, {"action": name}, name=f"guest_{name}") for name in DIALOGS),
+]
