@@ -1,6 +1,6 @@
-"""A guest's own meeting through the signed link (B5, O3, L1, L7, L16): reading changes
-nothing, cancelling and moving go through the lifecycle with the guest as the actor, and a
-forged or outdated link is "not found"."""
+"""A guest's own meeting through the signed link (B5, O3, B4, L1, L5–L7, L10–L14, L16):
+reading changes nothing; every action of the client side goes through the lifecycle with the
+guest as the actor, with a client's refusals; a forged or outdated link is "not found"."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,7 +8,9 @@ import pytest
 from django.core import signing
 from django.test import Client
 
+from parlour.meetings import lifecycle
 from parlour.meetings.guest_links import SALT, link_token, meeting_for_link
+from parlour.meetings.lifecycle import Party
 from parlour.meetings.models import EventKind, Meeting, Status, new_guest_key
 from parlour.notifications.models import OutboxItem
 
@@ -131,3 +133,118 @@ def test_b5_a_link_is_only_for_a_meeting_with_a_guest(w):
     meeting = w.book(service=w.free_service, start=NOW + timedelta(days=3))
     with pytest.raises(ValueError):
         link_token(meeting)
+
+
+# --- answering the expert and alternative dates through the link (B4, L5, L6, L10–L14) ---------
+
+
+@pytest.fixture
+def agreed_with_confirmation(w):
+    """The guest (in Amsterdam) confirmed the expert's proposal of a service that needs
+    confirmation, for Thursday 09:00 UTC: a new date is proposed, not moved (L10, not L16)."""
+    w.guest.time_zone = "Europe/Amsterdam"
+    w.guest.save()
+    meeting = lifecycle.propose_meeting(
+        w.expert, service=w.service, party=Party(guest=w.guest), start=datetime(2030, 6, 6, 9, tzinfo=UTC), price=0
+    )
+    return lifecycle.confirm_meeting(w.guest, meeting)
+
+
+def test_l10_l12_guest_sees_and_confirms_the_experts_alternative(w, agreed_with_confirmation):
+    meeting = agreed_with_confirmation
+    page = link(meeting)
+    assert page.get("").json()["pending_alternative"] is None
+    lifecycle.propose_alternative(w.expert, meeting, start=datetime(2030, 6, 7, 13, tzinfo=UTC), length=30)
+    pending = page.get("").json()["pending_alternative"]
+    assert (pending["proposed_by"], pending["start"], pending["end"]) == (
+        "expert",
+        "2030-06-07T15:00:00+02:00",  # in the guest's zone
+        "2030-06-07T15:30:00+02:00",
+    )
+    response = page.post("/alternative/confirm")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["start"], body["status"], body["pending_alternative"]) == ("2030-06-07T15:00:00+02:00", "agreed", None)
+    assert meeting.timeline.filter(kind=EventKind.ALTERNATIVE_APPROVED, actor_guest=w.guest).exists()
+    assert_error(page.post("/alternative/confirm"), 409, "no_alternative", "L12")
+
+
+def test_l13_guest_rejects_the_experts_alternative_with_a_reason(w, agreed_with_confirmation):
+    meeting = agreed_with_confirmation
+    lifecycle.propose_alternative(w.expert, meeting, start=datetime(2030, 6, 7, 13, tzinfo=UTC), length=30)
+    page = link(meeting)
+    before = snapshot(meeting)
+    assert_error(page.post("/alternative/reject", {"reason": "whatever"}), 422, "invalid_input")
+    assert_error(page.post("/alternative/withdraw"), 403, "not_your_alternative", "L14")
+    assert snapshot(meeting) == before and meeting.pending_alternative is not None
+    response = page.post("/alternative/reject", {"reason": "not_available", "note": "Away that day"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["start"], body["pending_alternative"]) == ("2030-06-06T11:00:00+02:00", None)
+    event = meeting.timeline.get(kind=EventKind.ALTERNATIVE_REJECTED)
+    assert (event.actor_guest, event.data["code"], event.reason) == (w.guest, "not_available", "Away that day")
+
+
+def test_l10_l14_guest_proposes_an_alternative_and_withdraws_it(w, agreed_with_confirmation):
+    meeting = agreed_with_confirmation
+    page = link(meeting)
+    response = page.post("/alternative/propose", {"start": "2030-06-07T15:00:00+02:00"})
+    assert response.status_code == 200, response.content
+    pending = response.json()["pending_alternative"]
+    assert (pending["proposed_by"], pending["start"], pending["length"]) == ("client", "2030-06-07T15:00:00+02:00", 30)
+    assert response.json()["start"] == "2030-06-06T11:00:00+02:00"  # L10: the date stays until confirmed
+    assert OutboxItem.objects.filter(topic="N6", recipient=w.expert, meeting=meeting).exists()
+    assert_error(page.post("/alternative/propose", {"start": "2030-06-08T15:00:00+02:00"}), 409, "alternative_pending")
+    assert_error(page.post("/alternative/confirm"), 409, "own_alternative", "L12")
+    assert_error(page.post("/alternative/reject", {"reason": "other"}), 409, "own_alternative", "L13")
+    response = page.post("/alternative/withdraw")
+    assert response.status_code == 200, response.content
+    assert response.json()["pending_alternative"] is None
+    assert meeting.timeline.filter(kind=EventKind.ALTERNATIVE_WITHDRAWN, actor_guest=w.guest).exists()
+    assert_error(page.post("/alternative/withdraw"), 409, "no_alternative", "L14")
+
+
+def test_l11_guest_proposes_a_new_date_for_a_rejected_meeting(w):
+    proposal = w.propose(to=w.guest, service=w.service, price=0)
+    page = link(proposal)
+    assert_error(page.post("/reject", {"reason": "nonsense"}), 422, "invalid_input")
+    assert page.post("/reject", {"reason": "not_available"}).json()["status"] == "rejected"
+    response = page.post("/alternative/propose", {"start": (proposal.start + timedelta(days=1)).isoformat()})
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["pending_alternative"]["proposed_by"]) == ("rejected", "client")
+    assert OutboxItem.objects.filter(topic="N1", recipient=w.expert, meeting=proposal).exists()
+
+
+def test_l5_b4_guest_confirms_a_proposal_and_picks_an_offered_time(w):
+    proposal = w.propose(to=w.guest, service=w.free_service, price=0)
+    assert link(proposal).post("/confirm").json()["status"] == "agreed"
+    assert_error(link(proposal).post("/confirm"), 409, "wrong_state", "L5")
+
+    options = [(NOW + timedelta(days=2), 30), (NOW + timedelta(days=4), 15)]
+    offer = lifecycle.offer_time_options(w.expert, service=w.free_service, party=Party(guest=w.guest), options=options)
+    page = link(offer)
+    shown = page.get("").json()["time_options"]
+    assert [option["length"] for option in shown] == [30, 15]
+    assert_error(page.post("/pick-option", {"option_id": 999999}), 404, "no_such_option", "B4")
+    response = page.post("/pick-option", {"option_id": shown[1]["id"]})
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["length"], response.json()["time_options"]) == ("agreed", 15, [])
+
+
+def test_o3_forged_links_answer_not_found_for_every_action(w, agreed_with_confirmation):
+    meeting = agreed_with_confirmation
+    lifecycle.propose_alternative(w.expert, meeting, start=datetime(2030, 6, 7, 13, tzinfo=UTC), length=30)
+    before = snapshot(meeting)
+    token = link_token(meeting)
+    forged = Api(Client(), f"/api/v1/guest/{token[:-1] + ('A' if token[-1] != 'A' else 'B')}")
+    for path, body in [
+        ("/confirm", {}),
+        ("/reject", {"reason": "other"}),
+        ("/pick-option", {"option_id": 1}),
+        ("/alternative/propose", {"start": "2030-06-08T15:00:00+02:00"}),
+        ("/alternative/confirm", {}),
+        ("/alternative/reject", {"reason": "other"}),
+        ("/alternative/withdraw", None),
+    ]:
+        assert_error(forged.post(path, body), 404, "not_found", "O3")
+    assert snapshot(meeting) == before and meeting.pending_alternative is not None
