@@ -49,8 +49,8 @@ def test_k1_event_has_what_a_calendar_program_needs(w, settings):
     assert event["SEQUENCE"] == sequence_of(meeting) == 1  # the expert's confirmation (L2)
     assert str(event["SUMMARY"]) == "Expert advice: Eve Expert with Cleo Client"
     assert "Pricing strategy" in event["DESCRIPTION"] and "Bring the numbers." in event["DESCRIPTION"]
-    assert event["LOCATION"] == f"https://parlour.example/meetings/{meeting.pk}/join"
-    assert event["URL"] == f"https://parlour.example/meetings/{meeting.pk}"
+    assert event["LOCATION"] == f"https://parlour.example/meetings/{meeting.pk}/join/"
+    assert event["URL"] == f"https://parlour.example/o/{meeting.organization.slug}/meetings/{meeting.pk}/"
 
     assert mailto(event["ORGANIZER"]) == f"mailto:{w.expert.email}"
     assert event["ORGANIZER"].params["CN"] == "Eve Expert"
@@ -69,7 +69,7 @@ def test_k2_uid_and_links_follow_the_base_url(w, settings):
     meeting = w.agreed(start=WEDNESDAY_10)
     _, event = ics(meeting)
     assert event["UID"] == f"meeting-{meeting.pk}@meet.example.com"
-    assert event["LOCATION"] == f"https://meet.example.com/meetings/{meeting.pk}/join"
+    assert event["LOCATION"] == f"https://meet.example.com/meetings/{meeting.pk}/join/"
 
     del settings.PARLOUR_BASE_URL
     assert uid_of(meeting) == f"meeting-{meeting.pk}@parlour.localhost"

@@ -70,6 +70,6 @@ def _meetings_of(user: User, now: datetime) -> QuerySet[Meeting]:
         Meeting.objects.filter(Q(expert=user) | Q(client=user))
         .filter(start__gte=now - FEED_PAST)
         .filter(shown)
-        .select_related("service", "expert", "client", "guest")
+        .select_related("organization", "service", "expert", "client", "guest")
         .order_by("start", "id")
     )

@@ -126,11 +126,12 @@ def uid_of(meeting: Meeting) -> str:
 
 
 def _meeting_url(meeting: Meeting) -> str:
-    return f"{_base_url()}/meetings/{meeting.pk}"
+    """The meeting's page, as the mails link to it (a member signs in to open it)."""
+    return f"{_base_url()}/o/{meeting.organization.slug}/meetings/{meeting.pk}/"
 
 
 def _join_url(meeting: Meeting) -> str:
-    return f"{_base_url()}/meetings/{meeting.pk}/join"
+    return f"{_base_url()}/meetings/{meeting.pk}/join/"
 
 
 def _status(meeting: Meeting, method: str) -> str:
