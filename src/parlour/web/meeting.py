@@ -36,6 +36,7 @@ from parlour.meetings.outcome import room_is_open
 from parlour.meetings.transitions import side_of
 
 from . import meeting_forms as f
+from .conversations import conversation_links
 from .meeting_labels import CREDIT_STATUS, DISPLAYED_STATUS, OUTCOMES, SIDES, timeline
 from .pages import organization_page
 
@@ -321,6 +322,7 @@ def _page(request, organization, meeting, acted: Dialog | None = None, status: i
     }
     if context["pending"] is not None:
         context["proposer_label"] = SIDES[context["pending"].proposed_by]
+    context.update(conversation_links(viewer, organization, meeting))  # X2
     return render(request, "web/meeting/page.html", context, status=status)
 
 

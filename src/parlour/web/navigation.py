@@ -9,6 +9,7 @@ from parlour.accounts.access import is_admin, membership_of
 AREAS = [
     ("web:dashboard", _("Dashboard"), "all"),
     ("web:overview", _("Meetings"), "all"),
+    ("web:conversations", "conversations", "all"),  # its label counts the unread ones
     ("web:wallet", _("Wallet"), "all"),
     ("web:free_dates", _("Free dates"), "member"),
     ("web:settings", _("Settings"), "admin"),
@@ -32,5 +33,9 @@ def navigation(request) -> dict:
             url = reverse(name, args=[organization.slug])
         except NoReverseMatch:
             continue
+        if label == "conversations":
+            from .conversations import navigation_label
+
+            label = navigation_label(user, organization)
         links.append({"url": url, "label": label, "current": request.path == url})
     return {"navigation": links}

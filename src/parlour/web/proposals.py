@@ -251,6 +251,7 @@ def _propose(organization: Organization, expert: User, data: dict, chosen: list[
 
 
 GUEST_FIELDS = {"name": "guest_name", "email": "guest_email", "phone": "guest_phone"}
+PREFILLED = ("service", "party", "client", "guest_name", "guest_email", "guest_phone")
 
 
 @login_required
@@ -264,7 +265,9 @@ def propose(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     error, status = None, 200
     if request.method == "GET":
-        form = ProposalForm(organization, request.user, services)
+        # B3 "from a conversation": its party (and service) come filled in from the address.
+        filled = {name: request.GET[name] for name in PREFILLED if request.GET.get(name)}
+        form = ProposalForm(organization, request.user, services, initial=filled)
         times = time_rows(None, services)
     else:
         if "add_time" in request.POST:  # no JavaScript: the same form with one row more

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import account, booking, free_dates, meeting, organization, overview, proposals, views
+from . import account, booking, conversations, free_dates, meeting, organization, overview, proposals, views
 
 app_name = "web"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     *free_dates.urlpatterns,
     *organization.urlpatterns,
     *proposals.urlpatterns,
+    *conversations.urlpatterns,
 ]
