@@ -9,6 +9,7 @@ Every change is a plain form posted to its own address: a valid one is saved and
 with a redirect and a message; a bad one is shown again with the error next to the field,
 nothing saved."""
 
+import logging
 import secrets
 
 from django.contrib import messages
@@ -39,8 +40,10 @@ from .organization_forms import (
     SkillNameForm,
 )
 from .pages import organization_page
+from .password import send_password_mail
 
 TEMPLATES = "web/organization/"
+logger = logging.getLogger(__name__)
 
 
 def admin_page(request: HttpRequest, slug: str) -> Organization:
@@ -146,22 +149,50 @@ def members(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def add_member(request: HttpRequest, slug: str) -> HttpResponse:
-    """An existing person joins by their email; someone new gets an account with a password
-    made here, shown to the admin this once (they change it on their account page)."""
+    """An existing person joins by their email. Someone new gets an account, in the admin's
+    language and time zone, and either a mail inviting them to choose their password
+    (``web.password``) or a password made here, shown to the admin this once (they change it
+    on their account page). When the invitation cannot be mailed, the admin is shown a
+    password instead, so that adding someone never depends on the mail server."""
     organization = admin_page(request, slug)
     form = AddMemberForm(request.POST, organization=organization)
     if not form.is_valid():
         return members_page(request, organization, add_form=form, status=400)
     role = form.cleaned_data["role"]
+    invite = form.person is None and form.cleaned_data["invite"]
     password = None
     with transaction.atomic():
         person = form.person
         if person is None:
-            password = secrets.token_urlsafe(12)
+            password = None if invite else secrets.token_urlsafe(12)
             person = User.objects.create_user(
-                form.cleaned_data["email"], password, name=form.cleaned_data["name"].strip()
+                form.cleaned_data["email"],
+                password,  # None: no password until they choose one through the invitation
+                name=form.cleaned_data["name"].strip(),
+                language=request.user.language,
+                time_zone=request.user.time_zone,
             )
         Membership.objects.create(organization=organization, user=person, role=role)
+    if invite:
+        try:
+            send_password_mail(person, invitation=True, invited_by=request.user, organization=organization)
+        except Exception:
+            logger.exception("The invitation to user %s could not be mailed", person.pk)
+            password = secrets.token_urlsafe(12)
+            person.set_password(password)
+            person.save(update_fields=["password"])
+            messages.error(
+                request,
+                _("The invitation could not be mailed, so %(name)s signs in with the password below.")
+                % {"name": person.name},
+            )
+            return members_page(request, organization, new_person={"person": person, "password": password})
+        messages.success(
+            request,
+            _("%(name)s has an account now and is a member. A link to choose a password is mailed to %(email)s.")
+            % {"name": person.name, "email": person.email},
+        )
+        return redirect("web:settings_members", slug=organization.slug)
     if password:
         messages.success(request, _("%(name)s has an account now and is a member.") % {"name": person.name})
         return members_page(request, organization, new_person={"person": person, "password": password})

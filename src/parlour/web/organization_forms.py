@@ -112,6 +112,12 @@ class AddMemberForm(forms.Form):
         help_text=_("Needed only for someone without an account yet."),
     )
     role = forms.ChoiceField(label=_("Role"), choices=role_choices, initial=Role.EXPERT)
+    invite = forms.BooleanField(
+        label=_("Mail them a link to choose their own password"),
+        required=False,
+        initial=True,
+        help_text=_("For someone new. Untick it to be shown a password to pass on yourself instead."),
+    )
 
     def __init__(self, *args, organization: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)

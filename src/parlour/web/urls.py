@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from . import account, booking, conversations, free_dates, meeting, organization, overview, proposals, views
+from . import (
+    account,
+    booking,
+    conversations,
+    free_dates,
+    meeting,
+    notifications,
+    organization,
+    overview,
+    password,
+    proposals,
+    views,
+)
 
 app_name = "web"
 
@@ -20,4 +32,6 @@ urlpatterns = [
     *organization.urlpatterns,
     *proposals.urlpatterns,
     *conversations.urlpatterns,
+    *password.urlpatterns,
+    *notifications.urlpatterns,
 ]
