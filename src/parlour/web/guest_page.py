@@ -26,7 +26,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -120,40 +120,40 @@ class Words:
 
 WORDS = {
     "confirm": Words(
-        _lazy("Confirm the meeting"),
-        _lazy("Confirm the meeting?"),
-        _lazy("Confirm the meeting"),
-        _lazy("Thank you: the meeting is agreed."),
+        gettext_lazy("Confirm the meeting"),
+        gettext_lazy("Confirm the meeting?"),
+        gettext_lazy("Confirm the meeting"),
+        gettext_lazy("Thank you: the meeting is agreed."),
     ),
     "reject": Words(
-        _lazy("Decline"),
-        _lazy("Decline the meeting?"),
-        _lazy("Decline"),
-        _lazy("You declined the meeting. The expert is told."),
+        gettext_lazy("Decline"),
+        gettext_lazy("Decline the meeting?"),
+        gettext_lazy("Decline"),
+        gettext_lazy("You declined the meeting. The expert is told."),
     ),
     "cancel": Words(
-        _lazy("Cancel the meeting"),
-        _lazy("Cancel the meeting?"),
-        _lazy("Cancel the meeting"),
-        _lazy("Your meeting is cancelled."),
+        gettext_lazy("Cancel the meeting"),
+        gettext_lazy("Cancel the meeting?"),
+        gettext_lazy("Cancel the meeting"),
+        gettext_lazy("Your meeting is cancelled."),
     ),
     "confirm_alternative": Words(
-        _lazy("Accept the new time"),
-        _lazy("Accept the new time?"),
-        _lazy("Accept the new time"),
-        _lazy("Thank you: the meeting has its new time."),
+        gettext_lazy("Accept the new time"),
+        gettext_lazy("Accept the new time?"),
+        gettext_lazy("Accept the new time"),
+        gettext_lazy("Thank you: the meeting has its new time."),
     ),
     "reject_alternative": Words(
-        _lazy("Decline the new time"),
-        _lazy("Decline the new time?"),
-        _lazy("Decline the new time"),
-        _lazy("You declined the new time. The expert is told."),
+        gettext_lazy("Decline the new time"),
+        gettext_lazy("Decline the new time?"),
+        gettext_lazy("Decline the new time"),
+        gettext_lazy("You declined the new time. The expert is told."),
     ),
     "withdraw_alternative": Words(
-        _lazy("Withdraw your proposal"),
-        _lazy("Withdraw the time you proposed?"),
-        _lazy("Withdraw your proposal"),
-        _lazy("Your proposal is withdrawn."),
+        gettext_lazy("Withdraw your proposal"),
+        gettext_lazy("Withdraw the time you proposed?"),
+        gettext_lazy("Withdraw your proposal"),
+        gettext_lazy("Your proposal is withdrawn."),
     ),
 }
 DIALOGS = tuple(WORDS)
@@ -183,16 +183,16 @@ def _dialog(request: HttpRequest, token: str, meeting: Meeting, name: str, data=
 
 
 STATUS_LABELS = {
-    DisplayedStatus.PLANNING: _lazy("Planning"),
-    DisplayedStatus.AWAITING_APPROVAL: _lazy("Awaiting approval"),
-    DisplayedStatus.REJECTED: _lazy("Rejected"),
-    DisplayedStatus.SCHEDULED: _lazy("Scheduled"),
-    DisplayedStatus.STARTING_SOON: _lazy("Starting soon"),
-    DisplayedStatus.IN_PROGRESS: _lazy("In progress"),
-    DisplayedStatus.COMPLETED: _lazy("Completed"),
-    DisplayedStatus.MISSED: _lazy("Missed"),
-    DisplayedStatus.CANCELLED: _lazy("Cancelled"),
-    DisplayedStatus.FAILED: _lazy("Failed"),
+    DisplayedStatus.PLANNING: gettext_lazy("Planning"),
+    DisplayedStatus.AWAITING_APPROVAL: gettext_lazy("Awaiting approval"),
+    DisplayedStatus.REJECTED: gettext_lazy("Rejected"),
+    DisplayedStatus.SCHEDULED: gettext_lazy("Scheduled"),
+    DisplayedStatus.STARTING_SOON: gettext_lazy("Starting soon"),
+    DisplayedStatus.IN_PROGRESS: gettext_lazy("In progress"),
+    DisplayedStatus.COMPLETED: gettext_lazy("Completed"),
+    DisplayedStatus.MISSED: gettext_lazy("Missed"),
+    DisplayedStatus.CANCELLED: gettext_lazy("Cancelled"),
+    DisplayedStatus.FAILED: gettext_lazy("Failed"),
 }
 
 
@@ -346,9 +346,9 @@ def _propose(meeting: Meeting, start: datetime, length: int) -> None:
 
 TIME_PAGES = {
     # L16: moved at once.
-    "change": (_move, _lazy("Your meeting is moved.")),
+    "change": (_move, gettext_lazy("Your meeting is moved.")),
     # L10, L11: the expert is asked; an agreed meeting keeps its date until they accept.
-    "propose": (_propose, _lazy("The new time is proposed; the expert is asked to accept it.")),
+    "propose": (_propose, gettext_lazy("The new time is proposed; the expert is asked to accept it.")),
 }
 
 
