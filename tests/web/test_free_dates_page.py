@@ -314,3 +314,13 @@ def test_e4_the_preview_follows_the_chosen_service(w):
     assert "free slots of 15 minutes" in text(page)
     assert preview(page)["Tuesday 3 Mar"] == ["09:00", "09:15", "09:30", "09:45"]
     assert f'<option value="{w.free_service.pk}" selected>' in text(page)
+
+
+def test_e3_every_label_of_the_page_names_a_field_of_its_own(w):
+    """The exceptions' and the time off's "From" and "To/Until" are distinct fields: no id is
+    used twice, so each label (and a screen reader) names the field beside it."""
+    page = text(signed_in(w.expert).get(url(w)))
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
+    for name in ("start", "end"):
+        assert f'<label for="time_off_{name}">' in page and f'id="time_off_{name}"' in page

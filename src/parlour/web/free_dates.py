@@ -216,6 +216,9 @@ class ExpertClockField(forms.DateTimeField):
 
 
 class TimeOffForm(forms.Form):
+    """Its fields have ids of their own: the exception form on the same page has a start and
+    an end too, and a label must name one field."""
+
     start = ExpertClockField(
         label=gettext_lazy("From"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -227,6 +230,10 @@ class TimeOffForm(forms.Form):
     note = forms.CharField(
         label=gettext_lazy("Note"), max_length=free_dates.MAX_NOTE, required=False, help_text=gettext_lazy("Optional.")
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "time_off_%s")
+        super().__init__(*args, **kwargs)
 
 
 class LimitsForm(forms.Form):
