@@ -17,6 +17,8 @@ from django.db import transaction
 from parlour.accounts.models import ClientAccount, Group, Guest, Membership, Organization, Role, User
 from parlour.availability.models import DateException, ExceptionKind, TimeOff, WeeklyHours
 from parlour.catalog.models import ExpertProfile, Service, Skill
+from parlour.conversations import domain as conversations
+from parlour.conversations.access import of_party
 from parlour.core import clock
 from parlour.credits import ledger
 from parlour.meetings import lifecycle, outcome
@@ -138,6 +140,7 @@ class DemoBuilder:
         self.add_upcoming_meetings()
         self.add_past_meetings()
         room_now = self.add_meeting_starting_now()
+        self.add_conversations()
         return LoadedDemo(
             organization=self.organization,
             people={
@@ -447,3 +450,32 @@ class DemoBuilder:
         self.hold(disputed)
         outcome.submit_statement(tom, disputed, said=Said.HELD, now=disputed.end + timedelta(hours=2))
         outcome.submit_statement(cleo, disputed, said=Said.NOT_HELD_EXPERT, now=disputed.end + timedelta(hours=5))
+
+    def add_conversations(self) -> None:
+        """X1–X3: every self-booking opened its party's conversation. Cleo and Eve talk in
+        hers, assigned to Eve; Tom answered Chris and took his; Gus's question waits for
+        someone to "assign to me" (nobody is assigned yet)."""
+        org, experts = self.organization, self.experts
+        cleo = of_party(org.pk, client=self.clients["cleo"])
+        conversations.assign_conversation(experts["eve"], cleo, service=self.mentoring, now=self.ago(29))
+        for who, text, hours in (
+            (self.clients["cleo"], "Before our session: shall I bring my team's last review?", 28),
+            (experts["eve"], "Yes, please, and the three situations you found hardest this month.", 27.5),
+            (self.clients["cleo"], "Will do. Thank you!", 27),
+        ):
+            conversations.write_message(who, cleo, text, now=self.ago(hours))
+        chris = of_party(org.pk, client=self.clients["chris"])
+        conversations.write_message(
+            self.clients["chris"], chris, "Could we look at my bucket policies a bit later that day?", now=self.ago(4.5)
+        )
+        conversations.assign_conversation(experts["tom"], chris, service=self.question, now=self.ago(4.2))
+        conversations.write_message(
+            experts["tom"], chris, "Sure: I will confirm the new time once I know my afternoon.", now=self.ago(4)
+        )
+        gus = of_party(org.pk, guest=self.guests["gus"])
+        conversations.write_message(
+            self.guests["gus"],
+            gus,
+            "Hi! Before the call: do I need to prepare anything?",
+            now=self.ago(2.5),
+        )
