@@ -192,7 +192,7 @@ def test_d4_the_mail_is_in_the_persons_language(person, mailoutbox):
     message = mailoutbox[0]
     assert message.extra_headers["Content-Language"] == "nl"
     assert message.subject == "Kies een nieuw wachtwoord voor Parlour"
-    assert "Hallo Pia Person," in message.body
+    assert "Beste Pia Person," in message.body
 
 
 def test_o1_a_signed_in_person_changes_the_password_on_the_account_page(person):
