@@ -13,6 +13,7 @@ environment swaps in the locmem backend.
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,3 +35,12 @@ def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> No
         # (one per thread) share one database.
         path = tmp_path_factory.mktemp("sqlite") / "test.sqlite3"
         db.setdefault("TEST", {})["NAME"] = str(path)
+
+
+@pytest.fixture(autouse=True)
+def _english_unless_asked() -> None:
+    """Each test starts in English (D4): a request in another language leaves it active in
+    the thread, and the domain's words follow the active language."""
+    translation.deactivate()
+    yield
+    translation.deactivate()

@@ -125,6 +125,9 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nl", "Nederlands"), ("de", "Deutsch"), ("cs", "Čeština"), ("sk", "Slovenčina")]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# D4: the domain's refusals and labels (statuses, reasons, outcomes) in one catalogue; the
+# pages', the room's and the mails' own words are in their apps' locale/ folders.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -2,6 +2,7 @@
 person goes through these functions or ``parlour.meetings.access`` (STYLE rule 6)."""
 
 from django.db.models import Exists, F, FilteredRelation, OuterRef, Q
+from django.utils.translation import gettext as _
 
 from parlour.core.errors import DomainError, NotFound
 
@@ -24,7 +25,7 @@ def is_admin(user: User, organization: Organization) -> bool:
 
 def require_admin(user: User, organization: Organization, rule: str = "O1") -> None:
     if not is_admin(user, organization):
-        raise DomainError("admins_only", "Only an admin of the organization may do this.", rule, status=403)
+        raise DomainError("admins_only", _("Only an admin of the organization may do this."), rule, status=403)
 
 
 def belongs_to(user: User, organization: Organization) -> bool:

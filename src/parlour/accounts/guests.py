@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from parlour.core.errors import DomainError
 
@@ -24,21 +25,27 @@ def _refuse(field: str, message: str) -> DomainError:
 def _checked(name: str, email: str, phone: str, time_zone: str | None) -> tuple[str, str, str, str | None]:
     name, email, phone = (name or "").strip(), (email or "").strip(), (phone or "").strip()
     if not name or len(name) > MAX_NAME:
-        raise _refuse("name", f"Give your name (at most {MAX_NAME} characters).")
+        raise _refuse("name", _("Give your name (at most %(count)s characters).") % {"count": MAX_NAME})
     try:
         if len(email) > MAX_EMAIL:
             raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
-        raise _refuse("email", "Give a valid email address, e.g. name@example.org.") from None
+        raise _refuse("email", _("Give a valid email address, e.g. name@example.org.")) from None
     if len(phone) > MAX_PHONE or not set(phone) <= PHONE_CHARACTERS or (phone and not any(c.isdigit() for c in phone)):
-        raise _refuse("phone", f"A phone number has digits, spaces and + - ( ) only, at most {MAX_PHONE} characters.")
+        raise _refuse(
+            "phone",
+            _("A phone number has digits, spaces and + - ( ) only, at most %(count)s characters.")
+            % {"count": MAX_PHONE},
+        )
     if time_zone is not None:
         time_zone = time_zone.strip()
         try:
             validate_time_zone(time_zone)
         except ValidationError:
-            raise _refuse("time_zone", f"{time_zone!r} is not a known time zone (e.g. Europe/Amsterdam).") from None
+            raise _refuse(
+                "time_zone", _("%(zone)s is not a known time zone (e.g. Europe/Amsterdam).") % {"zone": repr(time_zone)}
+            ) from None
     return name, email, phone, time_zone
 
 

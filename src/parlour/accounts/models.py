@@ -13,11 +13,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known time zone.")
+        raise ValidationError(_("%(zone)s is not a known time zone.") % {"zone": repr(value)})
 
 
 class UserManager(BaseUserManager["User"]):
@@ -149,18 +150,18 @@ class OrganizationSettings(models.Model):
 
     def clean(self) -> None:
         if self.video_platform == "jitsi" and not self.jitsi_domain.strip():
-            raise ValidationError({"jitsi_domain": "Name the Jitsi Meet server to hold meetings on Jitsi."})
+            raise ValidationError({"jitsi_domain": _("Name the Jitsi Meet server to hold meetings on Jitsi.")})
         if bool(self.jitsi_app_id.strip()) != bool(self.jitsi_app_secret.strip()):
-            raise ValidationError("Give both the Jitsi app id and its secret, or neither.")
+            raise ValidationError(_("Give both the Jitsi app id and its secret, or neither."))
         domain = self.jitsi_domain.strip().lower()
         if domain and not re.fullmatch(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?", domain):
-            raise ValidationError({"jitsi_domain": "Give the server's name only, like meet.example.org."})
+            raise ValidationError({"jitsi_domain": _("Give the server's name only, like meet.example.org.")})
         self.jitsi_domain = domain
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    EXPERT = "expert", "Expert"
+    ADMIN = "admin", _("Admin")
+    EXPERT = "expert", _("Expert")
 
 
 class Membership(models.Model):

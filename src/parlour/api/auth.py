@@ -6,6 +6,7 @@ neither make more tokens nor outlive its revocation."""
 from django.contrib.auth import authenticate, login, logout
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.utils import check_csrf
 
@@ -56,7 +57,7 @@ def sign_in(request: HttpRequest, payload: LoginIn):
         raise csrf_refused()
     user = authenticate(request, username=payload.email.strip().lower(), password=payload.password)
     if user is None:
-        raise DomainError("invalid_credentials", "The email address or the password is wrong.", "O1", status=401)
+        raise DomainError("invalid_credentials", _("The email address or the password is wrong."), "O1", status=401)
     login(request, user)
     return {"me": me_of(user), "csrf_token": get_token(request)}
 

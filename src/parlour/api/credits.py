@@ -34,7 +34,7 @@ def wallet_history(request: HttpRequest, slug: str, page: Query[PageQuery]):
         {
             "id": transfer.pk,
             "kind": transfer.kind,
-            "name": TransferKind(transfer.kind).label,
+            "name": str(TransferKind(transfer.kind).label),
             "amount": ledger.signed_amount(transfer, user),
             "moved": transfer.amount,
             "meeting_id": transfer.meeting_id,

@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -34,7 +35,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return answer(request, *invalid_input(exc.errors))
 
     def not_authenticated(request, exc: AuthenticationError):
-        body = {"code": "not_authenticated", "message": "Sign in, or send an API token.", "rule": "I2"}
+        body = {"code": "not_authenticated", "message": _("Sign in, or send an API token."), "rule": "I2"}
         return answer(request, body, 401)
 
     def http_error(request, exc: HttpError):
@@ -43,11 +44,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return answer(request, {"code": code, "message": str(exc) + ".", "rule": rule}, exc.status_code)
 
     def not_found(request, exc: Http404):
-        return answer(request, {"code": "not_found", "message": "Not found.", "rule": "O3"}, 404)
+        return answer(request, {"code": "not_found", "message": _("Not found."), "rule": "O3"}, 404)
 
     def unexpected(request, exc: Exception):
         logger.exception("API request %s %s failed", request.method, request.path, exc_info=exc)
-        body = {"code": "server_error", "message": "Something went wrong on our side.", "rule": ""}
+        body = {"code": "server_error", "message": _("Something went wrong on our side."), "rule": ""}
         return answer(request, body, 500)
 
     api.add_exception_handler(DomainError, domain_error)
@@ -66,7 +67,9 @@ def invalid_input(errors: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
     ]
     summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in listed[:5])
     if listed and all(e["type"] == "timezone_aware" for e in listed):
-        message = f"Give dates in ISO 8601 with their offset, e.g. 2030-05-01T09:30:00+02:00 ({summary})."
+        message = _("Give dates in ISO 8601 with their offset, e.g. 2030-05-01T09:30:00+02:00 (%(errors)s).") % {
+            "errors": summary
+        }
         return {"code": "invalid_input", "message": message, "rule": "Q1", "details": {"errors": listed}}, 400
     return {"code": "invalid_input", "message": summary + ".", "rule": "Q2", "details": {"errors": listed}}, 422
 
@@ -84,5 +87,5 @@ def _field(loc) -> str:
 
 def no_such_endpoint(request: HttpRequest, rest: str = "") -> JsonResponse:
     """Any other path under the API answers in the API's own words."""
-    body = {"code": "not_found", "message": "There is no such endpoint in this API.", "rule": "I2"}
+    body = {"code": "not_found", "message": _("There is no such endpoint in this API."), "rule": "I2"}
     return JsonResponse(body, status=404)

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from parlour.accounts.access import is_admin
@@ -64,7 +65,7 @@ def meeting_row(meeting: Meeting, now: datetime) -> dict:
         "origin": meeting.origin,
         "status": meeting.status,
         "displayed_status": shown.value,
-        "displayed_status_label": shown.label,
+        "displayed_status_label": str(shown.label),
         "media_check": client_media_state(meeting).value,
         "start": meeting.start,
         "end": meeting.end,
@@ -117,7 +118,7 @@ def meeting_detail(user: User, meeting: Meeting, now: datetime | None = None) ->
             {
                 "side": s.side,
                 "said": s.said,
-                "said_label": SAID_LABELS[s.side][s.said],
+                "said_label": str(SAID_LABELS[s.side][s.said]),
                 "stars": s.stars if admin else None,
                 "summary": s.summary if organization.summaries_enabled else None,
                 "at": s.at,
@@ -136,7 +137,7 @@ def list_meetings(request: HttpRequest, slug: str, filters: Query[MeetingFilters
     user = viewer(request)
     organization = organization_for(request, slug)
     if filters.start_from and filters.start_to and filters.start_from >= filters.start_to:
-        raise DomainError("invalid_input", "`from` must be before `to`.", "Q2")
+        raise DomainError("invalid_input", _("`from` must be before `to`."), "Q2")
     tab = my_meetings if filters.tab == "my" else everyone_meetings
     meetings = tab(user, organization)
     if filters.status:

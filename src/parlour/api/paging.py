@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from parlour.core.errors import DomainError
 
@@ -29,7 +30,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
             raise ValueError
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise DomainError(
-            "invalid_input", "The cursor is not one this API gave out; start from the first page.", "Q2"
+            "invalid_input", _("The cursor is not one this API gave out; start from the first page."), "Q2"
         ) from None
     return at, pk
 

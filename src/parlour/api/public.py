@@ -15,6 +15,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from parlour.accounts.guests import guest_for_booking
@@ -129,10 +130,12 @@ def public_book(request: HttpRequest, slug: str, payload: PublicBookIn):
     person = _person(request)
     if person is not None and payload.guest is not None:
         raise DomainError(
-            "signed_in", "You are signed in: book as yourself, without guest details, or sign out first.", "B1"
+            "signed_in", _("You are signed in: book as yourself, without guest details, or sign out first."), "B1"
         )
     if person is None and payload.guest is None:
-        raise DomainError("client_required", "Sign in, or give your name and email address to book as a guest.", "B1")
+        raise DomainError(
+            "client_required", _("Sign in, or give your name and email address to book as a guest."), "B1"
+        )
     with transaction.atomic():  # a refused booking leaves no new or changed guest behind
         if person is not None:
             party = Party(client=person)

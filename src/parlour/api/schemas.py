@@ -9,6 +9,7 @@ from datetime import UTC, datetime, time
 from datetime import date as date_
 from typing import Annotated, Any, Literal
 
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -28,7 +29,7 @@ def _in_utc(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise ValueError("date is out of range") from None
+        raise ValueError(_("date is out of range")) from None
 
 
 Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
@@ -278,7 +279,7 @@ class ProposalIn(Input):
     @model_validator(mode="after")
     def one_party(self):
         if (self.client_id is None) == (self.guest_id is None):
-            raise ValueError("name either client_id or guest_id")
+            raise ValueError(_("name either client_id or guest_id"))
         return self
 
 
@@ -389,13 +390,16 @@ def _clock_time(value: Any, *, end: bool) -> Any:
     """ "HH:MM" on the 24-hour clock. An end may be "24:00", midnight at the end of the day,
     stored as 00:00 like an end of "00:00"."""
     if not isinstance(value, str):
-        raise ValueError("give a time as a string HH:MM")
+        raise ValueError(_("give a time as a string HH:MM"))
     text = value.strip()
     if end and text == "24:00":
         return time(0)
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", text):
-        hint = " (24:00 for midnight at the day's end)" if end else ""
-        raise ValueError(f"give a time as HH:MM, e.g. 09:00 or 17:30{hint}")
+        raise ValueError(
+            _("give a time as HH:MM, e.g. 09:00 or 17:30 (24:00 for midnight at the day's end)")
+            if end
+            else _("give a time as HH:MM, e.g. 09:00 or 17:30")
+        )
     return time.fromisoformat(text)
 
 

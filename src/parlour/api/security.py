@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
@@ -19,12 +21,13 @@ from parlour.core.errors import DomainError
 # ``last_used_at`` is written at most once a minute per token: enough to tell a live token
 # from a forgotten one, without a write on every read.
 LAST_USED_PRECISION = timedelta(minutes=1)
+LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 
 def csrf_refused() -> DomainError:
     return DomainError(
         "csrf_failed",
-        "The CSRF token is missing or wrong: send the csrftoken cookie's value as X-CSRFToken.",
+        _("The CSRF token is missing or wrong: send the csrftoken cookie's value as X-CSRFToken."),
         "I2",
         status=403,
     )
@@ -41,11 +44,14 @@ class TokenAuth(HttpBearer):
                 .first()
             )
         if row is None:
-            raise DomainError("invalid_token", "The API token is unknown or has been revoked.", "I2", status=401)
+            raise DomainError("invalid_token", _("The API token is unknown or has been revoked."), "I2", status=401)
         now = clock.now()
         if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
         request.api_token = row
+        if row.user.language in LANGUAGES:  # D4: the token's owner reads answers in their language
+            translation.activate(row.user.language)
+            request.LANGUAGE_CODE = row.user.language
         return row.user
 
 

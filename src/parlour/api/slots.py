@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from parlour.accounts.access import membership_of
@@ -57,7 +58,10 @@ def viewer_zone(tz: str | None, person: User | None) -> str:
         tz = tz.strip()
         if not is_time_zone(tz):
             raise DomainError(
-                "invalid_input", f"{tz!r} is not a known time zone (e.g. America/New_York).", "Q1", status=400
+                "invalid_input",
+                _("%(zone)s is not a known time zone (e.g. America/New_York).") % {"zone": repr(tz)},
+                "Q1",
+                status=400,
             )
         return tz
     if person is not None and person.is_authenticated and is_time_zone(person.time_zone):
@@ -80,21 +84,23 @@ def _bound(text: str, zone: ZoneInfo, *, name: str, whole_day_after: bool) -> da
     except (ValueError, OverflowError):
         raise DomainError(
             "invalid_input",
-            f"`{name}`: give a date (2030-05-01) or a date and time with its offset (2030-05-01T09:00:00+02:00).",
+            _("`%(name)s`: give a date (2030-05-01) or a date and time with its offset (2030-05-01T09:00:00+02:00).")
+            % {"name": name},
             "Q2",
             status=422,
         ) from None
     if moment.utcoffset() is None:
         raise DomainError(
             "invalid_input",
-            f"`{name}`: give the time with its offset, e.g. 2030-05-01T09:00:00+02:00, or just a date.",
+            _("`%(name)s`: give the time with its offset, e.g. 2030-05-01T09:00:00+02:00, or just a date.")
+            % {"name": name},
             "Q1",
             status=400,
         )
     try:
         return moment.astimezone(UTC)
     except OverflowError:
-        raise DomainError("invalid_range", f"`{name}` is out of range.", "Q2") from None
+        raise DomainError("invalid_range", _("`%(name)s` is out of range.") % {"name": name}, "Q2") from None
 
 
 def slot_range(params: SlotsQuery, zone_name: str, now: datetime) -> tuple[datetime, datetime]:
@@ -106,13 +112,15 @@ def slot_range(params: SlotsQuery, zone_name: str, now: datetime) -> tuple[datet
         start = _midnight(now.astimezone(zone).date(), zone).astimezone(UTC)
     end = _bound(params.starts_to, zone, name="to", whole_day_after=True) if params.starts_to else None
     if not all(now - FARTHEST < bound < now + FARTHEST for bound in (start, end or start)):
-        raise DomainError("invalid_range", "Ask for slots within the coming years.", "Q2")
+        raise DomainError("invalid_range", _("Ask for slots within the coming years."), "Q2")
     end = end or start + timedelta(days=DEFAULT_RANGE_DAYS)
     if end <= start:
-        raise DomainError("invalid_range", "`to` must come after `from`.", "Q2")
+        raise DomainError("invalid_range", _("`to` must come after `from`."), "Q2")
     if end - start > timedelta(days=MAX_RANGE_DAYS):
         raise DomainError(
-            "range_too_long", f"Ask for at most {MAX_RANGE_DAYS} days of slots at once; split the range.", "E4"
+            "range_too_long",
+            _("Ask for at most %(days)s days of slots at once; split the range.") % {"days": MAX_RANGE_DAYS},
+            "E4",
         )
     return start, end
 
@@ -122,7 +130,9 @@ def slot_length(service: Service, length: int | None) -> int:
         return service.default_length
     if length not in service.lengths:
         allowed = ", ".join(str(x) for x in service.lengths)
-        raise DomainError("invalid_length", f"This service can be booked for {allowed} minutes.", "E4")
+        raise DomainError(
+            "invalid_length", _("This service can be booked for %(lengths)s minutes.") % {"lengths": allowed}, "E4"
+        )
     return length
 
 

@@ -33,13 +33,14 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
 
 from parlour.accounts.access import is_admin
 from parlour.accounts.models import Membership, User
 from parlour.catalog.models import ExpertProfile
 from parlour.core.errors import DomainError, NotFound
 
-from .models import DateException, ExceptionKind, TimeOff, WeeklyHours
+from .models import DateException, ExceptionKind, TimeOff, Weekday, WeeklyHours
 
 RULE = "E3"
 MAX_WEEKLY = 100
@@ -114,7 +115,7 @@ def require_manager(actor: User, membership: Membership) -> None:
         return
     raise DomainError(
         "not_allowed",
-        "Only the expert themself or an admin of the organization may manage free dates.",
+        gettext("Only the expert themself or an admin of the organization may manage free dates."),
         RULE,
         status=403,
     )
@@ -178,11 +179,18 @@ class _Problems:
     def raise_any(self) -> None:
         if not self.found:
             return
-        first = self.found[0]
-        more = f" (and {len(self.found) - 1} more)" if len(self.found) > 1 else ""
+        first, more = self.found[0], len(self.found) - 1
+        words = {"field": first["field"], "problem": first["message"], "count": more}
         raise DomainError(
             "invalid_free_dates",
-            f"{first['field']}: {first['message']}{more}. Nothing was changed.",
+            ngettext(
+                "%(field)s: %(problem)s (and %(count)s more). Nothing was changed.",
+                "%(field)s: %(problem)s (and %(count)s more). Nothing was changed.",
+                more,
+            )
+            % words
+            if more
+            else gettext("%(field)s: %(problem)s. Nothing was changed.") % words,
             RULE,
             details={"errors": self.found},
         )
@@ -192,12 +200,16 @@ def _check_interval(problems: _Problems, where: str, start: time, end: time) -> 
     fine = True
     for name, value in (("start", start), ("end", end)):
         if value.second or value.microsecond or value.tzinfo is not None:
-            problems.add(f"{where}.{name}", "give a wall-clock time as HH:MM, without seconds or offset")
+            problems.add(f"{where}.{name}", gettext("give a wall-clock time as HH:MM, without seconds or offset"))
             fine = False
     if fine:
         lo, hi = _span(start, end)
         if hi <= lo:
-            problems.add(f"{where}.end", f"{_clock(end)} is not after {_clock(start)} (use 24:00 for midnight)")
+            problems.add(
+                f"{where}.end",
+                gettext("%(end)s is not after %(start)s (use 24:00 for midnight)")
+                % {"end": _clock(end), "start": _clock(start)},
+            )
             fine = False
     return fine
 
@@ -207,7 +219,11 @@ def _check_overlaps(problems: _Problems, where: str, spans: list[tuple[int, tupl
     ordered = sorted(spans, key=lambda item: item[1])
     for (_, (_, end_a), label_a), (index_b, (start_b, _), label_b) in zip(ordered, ordered[1:], strict=False):
         if start_b < end_a:
-            problems.add(f"{where}.{index_b}", f"{label_b} overlaps {label_a}; join them into one interval")
+            problems.add(
+                f"{where}.{index_b}",
+                gettext("%(hours)s overlaps %(other)s; join them into one interval")
+                % {"hours": label_b, "other": label_a},
+            )
 
 
 def _label(start: time, end: time) -> str:
@@ -218,19 +234,27 @@ def _check_time_off(problems: _Problems, where: str, absence: Absence) -> None:
     for name in ("start", "end"):
         value = getattr(absence, name)
         if not isinstance(value, datetime) or value.utcoffset() is None:
-            problems.add(f"{where}.{name}", "give a date and time with its offset, e.g. 2030-05-01T09:00:00+02:00")
+            problems.add(
+                f"{where}.{name}", gettext("give a date and time with its offset, e.g. 2030-05-01T09:00:00+02:00")
+            )
             return
     if absence.end <= absence.start:
-        problems.add(f"{where}.end", "time off must end after it starts")
+        problems.add(f"{where}.end", gettext("time off must end after it starts"))
     if len(absence.note or "") > MAX_NOTE:
-        problems.add(f"{where}.note", f"keep the note under {MAX_NOTE} characters")
+        problems.add(f"{where}.note", gettext("keep the note under %(count)s characters") % {"count": MAX_NOTE})
 
 
 def _check_limit(problems: _Problems, name: str, value, lo: int, hi: int, *, optional: bool = False) -> None:
     if value is None and optional:
         return
     if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
-        problems.add(name, f"give a whole number from {lo} to {hi}" + (", or null for no limit" if optional else ""))
+        words = {"lo": lo, "hi": hi}
+        problems.add(
+            name,
+            gettext("give a whole number from %(lo)s to %(hi)s, or null for no limit") % words
+            if optional
+            else gettext("give a whole number from %(lo)s to %(hi)s") % words,
+        )
 
 
 def check_free_dates(new: FreeDatesSet) -> None:
@@ -242,16 +266,22 @@ def check_free_dates(new: FreeDatesSet) -> None:
         ("time_off", new.time_off, MAX_TIME_OFF),
     ):
         if len(items) > most:
-            problems.add(name, f"at most {most} entries")
+            problems.add(name, gettext("at most %(count)s entries") % {"count": most})
     problems.raise_any()  # before looking at each of too many
     if not isinstance(new.time_zone, str) or not is_time_zone(new.time_zone):
-        problems.add("time_zone", f"{new.time_zone!r} is not a known time zone (e.g. Europe/Amsterdam)")
+        problems.add(
+            "time_zone",
+            gettext("%(zone)s is not a known time zone (e.g. Europe/Amsterdam)") % {"zone": repr(new.time_zone)},
+        )
 
     per_day: dict[int, list] = defaultdict(list)
     for index, hours in enumerate(new.weekly):
         where = f"weekly.{index}"
         if not isinstance(hours.weekday, int) or isinstance(hours.weekday, bool) or not 0 <= hours.weekday <= 6:
-            problems.add(f"{where}.weekday", f"{hours.weekday!r} is not a weekday: 0 is Monday, 6 is Sunday")
+            problems.add(
+                f"{where}.weekday",
+                gettext("%(weekday)s is not a weekday: 0 is Monday, 6 is Sunday") % {"weekday": repr(hours.weekday)},
+            )
             continue
         if _check_interval(problems, where, hours.start, hours.end):
             per_day[hours.weekday].append((index, _span(hours.start, hours.end), _label(hours.start, hours.end)))
@@ -259,23 +289,25 @@ def check_free_dates(new: FreeDatesSet) -> None:
         before = len(problems.found)
         _check_overlaps(problems, "weekly", spans)
         for problem in problems.found[before:]:
-            problem["message"] = f"{WEEKDAYS[weekday]} {problem['message']}"
+            problem["message"] = f"{Weekday(weekday).label} {problem['message']}"
 
     dated: dict[tuple[date, str], list] = defaultdict(list)
     for index, exception in enumerate(new.exceptions):
         where = f"exceptions.{index}"
         if exception.kind not in ExceptionKind.values:
-            problems.add(f"{where}.kind", f"choose one of {', '.join(ExceptionKind.values)}")
+            problems.add(
+                f"{where}.kind", gettext("choose one of %(kinds)s") % {"kinds": ", ".join(ExceptionKind.values)}
+            )
             continue
         if exception.kind == ExceptionKind.DAY_OFF:
             if exception.start is not None or exception.end is not None:
-                problems.add(where, "a whole day off has no hours; add extra hours with a separate `add`")
+                problems.add(where, gettext("a whole day off has no hours; add extra hours with a separate `add`"))
             elif dated[(exception.date, exception.kind)]:
-                problems.add(where, f"{exception.date} is already a day off")
-            dated[(exception.date, exception.kind)].append((index, (0, 1440), "day off"))
+                problems.add(where, gettext("%(date)s is already a day off") % {"date": exception.date})
+            dated[(exception.date, exception.kind)].append((index, (0, 1440), gettext("day off")))
             continue
         if exception.start is None or exception.end is None:
-            problems.add(where, "extra hours and hours off need a start and an end")
+            problems.add(where, gettext("extra hours and hours off need a start and an end"))
             continue
         if _check_interval(problems, where, exception.start, exception.end):
             span = _span(exception.start, exception.end)
@@ -353,7 +385,10 @@ def add_time_off(actor: User, membership: Membership, *, start: datetime, end: d
         profile = _locked_profile(membership)
         if TimeOff.objects.filter(profile=profile).count() >= MAX_TIME_OFF:
             raise DomainError(
-                "too_much_time_off", f"An expert keeps at most {MAX_TIME_OFF} spans of time off; remove old ones.", RULE
+                "too_much_time_off",
+                gettext("An expert keeps at most %(count)s spans of time off; remove old ones.")
+                % {"count": MAX_TIME_OFF},
+                RULE,
             )
         row = TimeOff.objects.create(profile=profile, start=start, end=end, note=absence.note)
     return Absence(row.start, row.end, row.note, row.pk)

@@ -6,6 +6,7 @@ The per-expert limits — minimum notice, buffers, meetings a day — are on the
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from parlour.catalog.models import ExpertProfile
 
@@ -13,17 +14,17 @@ from parlour.catalog.models import ExpertProfile
 def _check_span(start, end) -> None:
     # An end of 00:00 means midnight at the end of the day.
     if start is not None and end is not None and end != end.replace(hour=0, minute=0) and end <= start:
-        raise ValidationError("The end must come after the start (use 00:00 for midnight).")
+        raise ValidationError(_("The end must come after the start (use 00:00 for midnight)."))
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class WeeklyHours(models.Model):
@@ -44,9 +45,9 @@ class WeeklyHours(models.Model):
 
 
 class ExceptionKind(models.TextChoices):
-    ADD = "add", "Extra hours"
-    REMOVE = "remove", "Hours off"
-    DAY_OFF = "day_off", "Whole day off"
+    ADD = "add", _("Extra hours")
+    REMOVE = "remove", _("Hours off")
+    DAY_OFF = "day_off", _("Whole day off")
 
 
 class DateException(models.Model):
@@ -67,7 +68,7 @@ class DateException(models.Model):
 
     def clean(self) -> None:
         if self.kind != ExceptionKind.DAY_OFF and (self.start is None or self.end is None):
-            raise ValidationError("Extra hours and hours off need a start and an end.")
+            raise ValidationError(_("Extra hours and hours off need a start and an end."))
         _check_span(self.start, self.end)
 
 

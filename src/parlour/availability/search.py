@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from django.db import connections
 from django.db.models import Count, Func, Max, Q, QuerySet, TextField
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from parlour.accounts.models import User
 from parlour.catalog.models import ExpertProfile, Service
@@ -213,13 +215,15 @@ def check_bookable(
     policy = service.organization.settings
     if start > now + timedelta(days=policy.booking_window_days):
         raise DomainError(
-            "outside_booking_window", f"Meetings can be booked at most {policy.booking_window_days} days ahead.", rule
+            "outside_booking_window",
+            _("Meetings can be booked at most %(days)s days ahead.") % {"days": policy.booking_window_days},
+            rule,
         )
     notice = timedelta(minutes=profile.minimum_notice_minutes)
     if start < now + notice:
         raise DomainError(
             "too_short_notice",
-            f"{profile.membership.user.name} needs {_duration(notice)} notice before a meeting.",
+            _notice_refusal(profile.membership.user.name, notice),
             rule,
         )
     query = Query(length, start, start + _TICK, now)
@@ -235,20 +239,34 @@ def check_bookable(
     ):
         raise DomainError(
             "day_full",
-            f"{profile.membership.user.name} takes no more meetings on {local_day:%Y-%m-%d}.",
+            _("%(expert)s takes no more meetings on %(day)s.")
+            % {"expert": profile.membership.user.name, "day": f"{local_day:%Y-%m-%d}"},
             rule,
             status=409,
         )
     if slots.bookable_slots(free, slots.Busy(external=busy.external), request):
-        raise DomainError("slot_taken", "This time was just taken. Please choose another.", rule, status=409)
+        raise DomainError("slot_taken", _("This time was just taken. Please choose another."), rule, status=409)
     raise DomainError(
         "not_free",
-        f"{profile.membership.user.name} cannot be booked at this time. Please choose a free slot.",
+        _("%(expert)s cannot be booked at this time. Please choose a free slot.")
+        % {"expert": profile.membership.user.name},
         rule,
         status=409,
     )
 
 
-def _duration(span: timedelta) -> str:
+def _notice_refusal(expert: str, span: timedelta) -> str:
+    """The too-short-notice refusal: in hours when they are whole, else in minutes."""
     minutes = int(span.total_seconds() // 60)
-    return f"{minutes // 60} hours'" if minutes % 60 == 0 else f"{minutes} minutes'"
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext(
+            "%(expert)s needs %(count)s hour's notice before a meeting.",
+            "%(expert)s needs %(count)s hours' notice before a meeting.",
+            hours,
+        ) % {"expert": expert, "count": hours}
+    return ngettext(
+        "%(expert)s needs %(count)s minute's notice before a meeting.",
+        "%(expert)s needs %(count)s minutes' notice before a meeting.",
+        minutes,
+    ) % {"expert": expert, "count": minutes}

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from parlour.accounts.models import Membership, Organization, User, validate_time_zone
 
@@ -12,10 +13,13 @@ MAX_PRICE = 10**7
 
 def validate_lengths(value) -> None:
     if not isinstance(value, list) or not value:
-        raise ValidationError("Give at least one length in minutes.")
+        raise ValidationError(_("Give at least one length in minutes."))
     for length in value:
         if not isinstance(length, int) or not 5 <= length <= MAX_LENGTH_MINUTES:
-            raise ValidationError(f"{length!r} is not a length between 5 and {MAX_LENGTH_MINUTES} minutes.")
+            raise ValidationError(
+                _("%(length)s is not a length between 5 and %(most)s minutes.")
+                % {"length": repr(length), "most": MAX_LENGTH_MINUTES}
+            )
 
 
 class Skill(models.Model):

@@ -2,9 +2,13 @@
 
 Every refusal names the spec rule that decided it and says, in words a person understands,
 what was wrong. The API turns it into ``{"code", "message", "rule"}`` with ``status``; the
-web pages show ``message``."""
+web pages show ``message``. Messages are written when the refusal is raised, in the language
+active for the request (D4); ``code`` and ``rule`` never change with it."""
 
 from typing import Any
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class DomainError(Exception):
@@ -37,13 +41,33 @@ class DomainError(Exception):
         return f"DomainError({self.code!r}, rule={self.rule!r})"
 
 
+# "No such …" for each thing looked up: a whole sentence, since the word's gender changes it.
+NOT_FOUND = {
+    "calendar feed": _("No such calendar feed."),
+    "client": _("No such client."),
+    "expert": _("No such expert."),
+    "guest": _("No such guest."),
+    "meeting": _("No such meeting."),
+    "notification": _("No such notification."),
+    "object": _("No such object."),
+    "organization": _("No such organization."),
+    "person": _("No such person."),
+    "service": _("No such service."),
+    "skill": _("No such skill."),
+    "time off": _("No such time off."),
+    "token": _("No such token."),
+}
+
+
 class NotFound(DomainError):
     """What one may not see answers exactly like what does not exist (O3)."""
 
     status = 404
 
     def __init__(self, what: str = "object") -> None:
-        super().__init__("not_found", f"No such {what}.", "O3")
+        message = NOT_FOUND.get(what)
+        text = str(message) if message is not None else gettext("No such %(what)s.") % {"what": what}
+        super().__init__("not_found", text, "O3")
 
 
 class Forbidden(DomainError):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from parlour.accounts.models import Organization, User
 from parlour.core.errors import DomainError, NotFound
@@ -80,7 +81,8 @@ def block_price(meeting, now, rule: str) -> None:
     if wallet.balance < meeting.price:
         raise DomainError(
             "insufficient_credits",
-            f"This meeting costs {meeting.price} credits and the wallet has {wallet.balance} available.",
+            gettext("This meeting costs %(price)s credits and the wallet has %(available)s available.")
+            % {"price": meeting.price, "available": wallet.balance},
             rule,
             status=402,
             details={"price": meeting.price, "available": wallet.balance},
@@ -140,11 +142,13 @@ def grant_credits(organization: Organization, user: User, amount: int, *, by: Us
 
     require_admin(by, organization, rule="C3")
     if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_GRANT:
-        raise DomainError("invalid_amount", f"Grant a whole number of credits from 1 to {MAX_GRANT}.", "C3")
+        raise DomainError(
+            "invalid_amount", gettext("Grant a whole number of credits from 1 to %(most)s.") % {"most": MAX_GRANT}, "C3"
+        )
     note = (note or "").strip()
     longest = Transfer._meta.get_field("note").max_length
     if len(note) > longest:
-        raise DomainError("too_long", f"Keep the note under {longest} characters.", "C3")
+        raise DomainError("too_long", gettext("Keep the note under %(count)s characters.") % {"count": longest}, "C3")
     if not belongs_to(user, organization):
         raise NotFound("client")
     with transaction.atomic():

@@ -8,15 +8,16 @@ functions of ``parlour.credits.ledger`` write these tables."""
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from parlour.accounts.models import Organization, User
 
 
 class AccountKind(models.TextChoices):
-    WALLET = "wallet", "Wallet"  # a person's available credits in one organization
-    ESCROW = "escrow", "Escrow"  # a meeting's price, held while the client has approved it
-    PLATFORM = "platform", "Platform"  # the organization's own share; pays review bonuses
-    EXTERNAL = "external", "Purchases"  # the world outside: credits bought elsewhere (C3)
+    WALLET = "wallet", _("Wallet")  # a person's available credits in one organization
+    ESCROW = "escrow", _("Escrow")  # a meeting's price, held while the client has approved it
+    PLATFORM = "platform", _("Platform")  # the organization's own share; pays review bonuses
+    EXTERNAL = "external", _("Purchases")  # the world outside: credits bought elsewhere (C3)
 
 
 class Account(models.Model):
@@ -55,12 +56,12 @@ class Account(models.Model):
 class TransferKind(models.TextChoices):
     """Named as the person whose account it touches sees it (C2)."""
 
-    PURCHASE = "purchase", "Credits purchased"
-    BLOCK = "block", "Blocked for meeting"
-    RETURN = "return", "Returned"
-    DEDUCTION = "deduction", "Deduction of credits for services"
-    PAYMENT = "payment", "Payment of credits for services"
-    BONUS = "bonus", "Bonus credits for written review"
+    PURCHASE = "purchase", _("Credits purchased")
+    BLOCK = "block", _("Blocked for meeting")
+    RETURN = "return", _("Returned")
+    DEDUCTION = "deduction", _("Deduction of credits for services")
+    PAYMENT = "payment", _("Payment of credits for services")
+    BONUS = "bonus", _("Bonus credits for written review")
 
 
 class Transfer(models.Model):

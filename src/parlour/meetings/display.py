@@ -4,6 +4,7 @@ V3: the client side's media-check sign."""
 from datetime import datetime, timedelta
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .models import MediaCheck, Meeting, Status
 
@@ -11,16 +12,16 @@ STARTING_SOON = timedelta(hours=1)
 
 
 class DisplayedStatus(models.TextChoices):
-    PLANNING = "planning", "Planning"
-    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
-    REJECTED = "rejected", "Rejected"
-    SCHEDULED = "scheduled", "Scheduled"
-    STARTING_SOON = "starting_soon", "Starting soon"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    MISSED = "missed", "Missed"
-    CANCELLED = "cancelled", "Cancelled"
-    FAILED = "failed", "Failed"
+    PLANNING = "planning", _("Planning")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    REJECTED = "rejected", _("Rejected")
+    SCHEDULED = "scheduled", _("Scheduled")
+    STARTING_SOON = "starting_soon", _("Starting soon")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    MISSED = "missed", _("Missed")
+    CANCELLED = "cancelled", _("Cancelled")
+    FAILED = "failed", _("Failed")
 
 
 def displayed_status(meeting: Meeting, now: datetime) -> DisplayedStatus:
@@ -38,10 +39,10 @@ def displayed_status(meeting: Meeting, now: datetime) -> DisplayedStatus:
 class MediaState(models.TextChoices):
     """V3: the client's (or guest's) sign in the overview."""
 
-    NOT_ENTERED = "not_entered", "Has not entered"  # grey question mark
-    NO_CHECK = "no_check", "Entered, media check not done"  # yellow question mark
-    FAILED = "failed", "Media check failed"  # red cross
-    PASSED = "passed", "Media check passed"  # green check
+    NOT_ENTERED = "not_entered", _("Has not entered")  # grey question mark
+    NO_CHECK = "no_check", _("Entered, media check not done")  # yellow question mark
+    FAILED = "failed", _("Media check failed")  # red cross
+    PASSED = "passed", _("Media check passed")  # green check
 
 
 def client_media_state(meeting: Meeting) -> MediaState:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from parlour.accounts.models import Guest, Organization, User
 from parlour.catalog.models import Service, Skill
@@ -32,13 +33,13 @@ def normalize_guest_key(typed: str) -> str:
 class MediaCheck(models.TextChoices):
     """V3: whether the camera and the microphone worked in the browser before entering."""
 
-    PASSED = "passed", "Passed"
-    FAILED = "failed", "Failed"
+    PASSED = "passed", _("Passed")
+    FAILED = "failed", _("Failed")
 
 
 class Side(models.TextChoices):
-    CLIENT = "client", "client"
-    EXPERT = "expert", "expert"
+    CLIENT = "client", _("client")
+    EXPERT = "expert", _("expert")
 
     @property
     def other(self) -> "Side":
@@ -46,14 +47,14 @@ class Side(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    PLANNING = "planning", "Planning"
-    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
-    AGREED = "agreed", "Agreed"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
-    COMPLETED = "completed", "Completed"
-    MISSED = "missed", "Missed"
-    FAILED = "failed", "Failed"
+    PLANNING = "planning", _("Planning")
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval")
+    AGREED = "agreed", _("Agreed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    COMPLETED = "completed", _("Completed")
+    MISSED = "missed", _("Missed")
+    FAILED = "failed", _("Failed")
 
 
 OPEN_STATUSES = (Status.PLANNING, Status.AWAITING_APPROVAL, Status.AGREED)
@@ -61,21 +62,21 @@ ENDED_STATUSES = (Status.COMPLETED, Status.MISSED, Status.FAILED)
 
 
 class CreditStatus(models.TextChoices):
-    NONE = "none", "None"
-    BLOCKED = "blocked", "Blocked"
-    RETURNED = "returned", "Returned"
-    REIMBURSED_CANCELLATION = "reimbursed_cancellation", "Reimbursed cancellation"
-    PAID = "paid", "Paid"
+    NONE = "none", _("None")
+    BLOCKED = "blocked", _("Blocked")
+    RETURNED = "returned", _("Returned")
+    REIMBURSED_CANCELLATION = "reimbursed_cancellation", _("Reimbursed cancellation")
+    PAID = "paid", _("Paid")
 
 
 class Outcome(models.TextChoices):
     """How a held meeting settled (S3)."""
 
-    UNDECIDED = "", "Not decided"
-    HELD = "held", "Held"
-    CLIENT_NO_SHOW = "client_no_show", "Client did not come"
-    REFUNDED = "refunded", "Refunded"
-    DISPUTED = "disputed", "Disputed"
+    UNDECIDED = "", _("Not decided")
+    HELD = "held", _("Held")
+    CLIENT_NO_SHOW = "client_no_show", _("Client did not come")
+    REFUNDED = "refunded", _("Refunded")
+    DISPUTED = "disputed", _("Disputed")
 
 
 class Meeting(models.Model):
@@ -158,10 +159,10 @@ class Meeting(models.Model):
 
 
 class AlternativeState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class Alternative(models.Model):
@@ -210,30 +211,30 @@ class TimeOption(models.Model):
 
 
 class EventKind(models.TextChoices):
-    BOOKED = "booked", "Meeting booked by client"
-    PROPOSED = "proposed", "Meeting proposed by expert"
-    OPTIONS_OFFERED = "options_offered", "Time options offered by expert"
-    OPTION_PICKED = "option_picked", "Time option picked by client"
-    APPROVED = "approved", "Approved by {side}"
-    CANCELLED = "cancelled", "Cancelled by {side}"
-    REJECTED = "rejected", "Rejected by {side}"
-    REIMBURSED = "reimbursed", "Reimbursed to expert"
-    ALTERNATIVE_PROPOSED = "alternative_proposed", "Alternative date proposed by {side}"
-    ALTERNATIVE_APPROVED = "alternative_approved", "Alternative date approved by {side}"
-    ALTERNATIVE_REJECTED = "alternative_rejected", "Alternative date rejected by {side}"
-    ALTERNATIVE_WITHDRAWN = "alternative_withdrawn", "Alternative date withdrawn by {side}"
-    REASSIGNED = "reassigned", "Reassigned to another expert"
-    CHANGED = "changed", "Time or length changed by {side}"
-    LAPSED = "lapsed", "Lapsed without answer"
-    ENTERED = "entered", "Entered the room ({side})"
-    MEDIA_CHECKED = "media_checked", "Media check by {side}: {result}"
-    CONNECTION_FAILED = "connection_failed", "The two sides could not connect"
-    CONNECTED = "connected", "The two sides connected"
-    CLOSED = "closed", "Meeting ended: {status}"
-    OUTCOME_RECORDED = "outcome_recorded", "Meeting outcome recorded by {side}"
-    DISPUTED = "disputed", "Statements disagree: disputed"
-    SETTLED = "settled", "Settled: {outcome}"
-    REVIEW_BONUS = "review_bonus", "Bonus credits for written review"
+    BOOKED = "booked", _("Meeting booked by client")
+    PROPOSED = "proposed", _("Meeting proposed by expert")
+    OPTIONS_OFFERED = "options_offered", _("Time options offered by expert")
+    OPTION_PICKED = "option_picked", _("Time option picked by client")
+    APPROVED = "approved", _("Approved by {side}")
+    CANCELLED = "cancelled", _("Cancelled by {side}")
+    REJECTED = "rejected", _("Rejected by {side}")
+    REIMBURSED = "reimbursed", _("Reimbursed to expert")
+    ALTERNATIVE_PROPOSED = "alternative_proposed", _("Alternative date proposed by {side}")
+    ALTERNATIVE_APPROVED = "alternative_approved", _("Alternative date approved by {side}")
+    ALTERNATIVE_REJECTED = "alternative_rejected", _("Alternative date rejected by {side}")
+    ALTERNATIVE_WITHDRAWN = "alternative_withdrawn", _("Alternative date withdrawn by {side}")
+    REASSIGNED = "reassigned", _("Reassigned to another expert")
+    CHANGED = "changed", _("Time or length changed by {side}")
+    LAPSED = "lapsed", _("Lapsed without answer")
+    ENTERED = "entered", _("Entered the room ({side})")
+    MEDIA_CHECKED = "media_checked", _("Media check by {side}: {result}")
+    CONNECTION_FAILED = "connection_failed", _("The two sides could not connect")
+    CONNECTED = "connected", _("The two sides connected")
+    CLOSED = "closed", _("Meeting ended: {status}")
+    OUTCOME_RECORDED = "outcome_recorded", _("Meeting outcome recorded by {side}")
+    DISPUTED = "disputed", _("Statements disagree: disputed")
+    SETTLED = "settled", _("Settled: {outcome}")
+    REVIEW_BONUS = "review_bonus", _("Bonus credits for written review")
 
 
 class TimelineEvent(models.Model):
@@ -279,21 +280,21 @@ class Said(models.TextChoices):
     """What one side states about whether the meeting took place (S1, S2). The values read the
     same for both sides, so agreement is equality; ``LABELS`` words them for each side."""
 
-    HELD = "held", "It took place"
-    NOT_HELD_CLIENT = "not_held_client", "It did not take place because of the client"
-    NOT_HELD_EXPERT = "not_held_expert", "It did not take place because of the expert"
+    HELD = "held", _("It took place")
+    NOT_HELD_CLIENT = "not_held_client", _("It did not take place because of the client")
+    NOT_HELD_EXPERT = "not_held_expert", _("It did not take place because of the expert")
 
 
 SAID_LABELS = {
     "client": {
-        Said.HELD: "The meeting went smoothly",
-        Said.NOT_HELD_CLIENT: "It did not take place because of me (absence, technical problems)",
-        Said.NOT_HELD_EXPERT: "It did not take place because of the expert",
+        Said.HELD: _("The meeting went smoothly"),
+        Said.NOT_HELD_CLIENT: _("It did not take place because of me (absence, technical problems)"),
+        Said.NOT_HELD_EXPERT: _("It did not take place because of the expert"),
     },
     "expert": {
-        Said.HELD: "The meeting took place",
-        Said.NOT_HELD_EXPERT: "It did not take place because of me",
-        Said.NOT_HELD_CLIENT: "It did not take place because of the client",
+        Said.HELD: _("The meeting took place"),
+        Said.NOT_HELD_EXPERT: _("It did not take place because of me"),
+        Said.NOT_HELD_CLIENT: _("It did not take place because of the client"),
     },
 }
 

@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from parlour.accounts.access import require_admin
 from parlour.accounts.models import User
@@ -67,18 +68,18 @@ def room_is_open(meeting: Meeting, now: datetime) -> bool:
 
 def _require_open(meeting: Meeting, now: datetime, rule: str) -> None:
     if meeting.status != Status.AGREED:
-        raise refuse("wrong_state", "Only an agreed meeting can be entered.", rule, status=409)
+        raise refuse("wrong_state", _("Only an agreed meeting can be entered."), rule, status=409)
     opens, closes = join_window(meeting)
     if now < opens:
         raise refuse(
             "room_not_open",
-            f"The room opens at {opens:%Y-%m-%d %H:%M} UTC.",
+            _("The room opens at %(start)s UTC.") % {"start": f"{opens:%Y-%m-%d %H:%M}"},
             rule,
             status=409,
             details={"opens_at": opens.isoformat()},
         )
     if now >= closes:
-        raise refuse("meeting_ended", "The meeting has ended.", rule, status=409)
+        raise refuse("meeting_ended", _("The meeting has ended."), rule, status=409)
 
 
 def record_entry(actor: Actor, meeting: Meeting, *, now: datetime | None = None) -> Meeting:
@@ -113,21 +114,23 @@ def record_media_check(
     now = _now(now)
     for name, value in (("camera", camera), ("microphone", microphone)):
         if not isinstance(value, str) or not MEDIA_ANSWER.fullmatch(value):
-            raise refuse("invalid_media_check", f'{name}: say "ok" or the name of the error.', "V3")
+            raise refuse(
+                "invalid_media_check", _('%(name)s: say "ok" or the name of the error.') % {"name": name}, "V3"
+            )
     if level is not None and not (isinstance(level, int | float) and 0 <= level <= 1):
-        raise refuse("invalid_media_check", "level: a number from 0 to 1.", "V3")
+        raise refuse("invalid_media_check", _("level: a number from 0 to 1."), "V3")
     with transaction.atomic():
         meeting = lock(meeting)
         side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "V3")
         _require_open(meeting, now, "V3")
         if (meeting.client_entered_at if side == Side.CLIENT else meeting.expert_entered_at) is None:
-            raise refuse("not_entered", "Enter the room through the join link first.", "V3", status=409)
+            raise refuse("not_entered", _("Enter the room through the join link first."), "V3", status=409)
         result = MediaCheck.PASSED if camera == microphone == "ok" else MediaCheck.FAILED
         if getattr(meeting, f"{side}_media_check") == result:
             return meeting  # the same answer again (a reload): the timeline has it
         setattr(meeting, f"{side}_media_check", result)
         save(meeting, now)
-        data = {"result": result.label.lower(), "camera": camera, "microphone": microphone}
+        data = {"result": result.value, "camera": camera, "microphone": microphone}
         if level is not None:
             data["level"] = round(float(level), 3)
         record(meeting, EventKind.MEDIA_CHECKED, now, side=side, actor=actor, **data)
@@ -185,7 +188,7 @@ def close_meeting(meeting: Meeting, *, now: datetime | None = None) -> Meeting:
         else:
             meeting.status = Status.COMPLETED
         save(meeting, now)
-        record(meeting, EventKind.CLOSED, now, side="system", status=meeting.get_status_display(), absent=absent)
+        record(meeting, EventKind.CLOSED, now, side="system", status=Status(meeting.status).label, absent=absent)
         # An alternative date nobody answered before the meeting took place has no more use.
         if meeting.alternatives.filter(state=AlternativeState.PENDING).update(
             state=AlternativeState.WITHDRAWN, decided_at=now
@@ -199,7 +202,7 @@ def close_meeting(meeting: Meeting, *, now: datetime | None = None) -> Meeting:
 
 def _require_ended(meeting: Meeting, now: datetime, rule: str) -> None:
     if meeting.status not in (Status.AGREED, Status.COMPLETED, Status.MISSED, Status.FAILED) or now < meeting.end:
-        raise refuse("not_ended", "This can be stated once an agreed meeting has ended.", rule, status=409)
+        raise refuse("not_ended", _("This can be stated once an agreed meeting has ended."), rule, status=409)
 
 
 def submit_statement(
@@ -222,30 +225,34 @@ def submit_statement(
         rule = "S1" if side == Side.CLIENT else "S2"
         _require_ended(meeting, now, rule)
         if said not in Said.values:
-            raise refuse("invalid_statement", f"Say one of: {', '.join(Said.values)}.", rule)
+            raise refuse("invalid_statement", _("Say one of: %(values)s.") % {"values": ", ".join(Said.values)}, rule)
         if meeting.statements.filter(side=side).exists():
-            raise refuse("already_stated", "You have already stated how the meeting went.", rule, status=409)
+            raise refuse("already_stated", _("You have already stated how the meeting went."), rule, status=409)
         organization = meeting.organization
         review = (review or "").strip()
         summary = (summary or "").strip()
         if side == Side.CLIENT:
             if (stars is not None or review) and not organization.reviews_enabled:
-                raise refuse("add_on_off", "Reviews are not switched on in this organization.", "O4")
+                raise refuse("add_on_off", _("Reviews are not switched on in this organization."), "O4")
             if stars is not None and (isinstance(stars, bool) or stars not in range(1, 6)):
-                raise refuse("invalid_stars", "Give from 1 to 5 stars.", "S1")
+                raise refuse("invalid_stars", _("Give from 1 to 5 stars."), "S1")
             if len(review) > MAX_REVIEW:
-                raise refuse("too_long", f"Keep the review under {MAX_REVIEW} characters.", "S1")
+                raise refuse("too_long", _("Keep the review under %(count)s characters.") % {"count": MAX_REVIEW}, "S1")
             if review and meeting.client_id is None:
-                raise refuse("sign_in_required", "Written reviews are given from a client account.", "S1", status=403)
+                raise refuse(
+                    "sign_in_required", _("Written reviews are given from a client account."), "S1", status=403
+                )
             if summary:
-                raise refuse("wrong_side", "Summaries are written by the expert.", "S2", status=403)
+                raise refuse("wrong_side", _("Summaries are written by the expert."), "S2", status=403)
         else:
             if summary and not organization.summaries_enabled:
-                raise refuse("add_on_off", "Summaries are not switched on in this organization.", "O4")
+                raise refuse("add_on_off", _("Summaries are not switched on in this organization."), "O4")
             if len(summary) > MAX_REVIEW:
-                raise refuse("too_long", f"Keep the summary under {MAX_REVIEW} characters.", "S2")
+                raise refuse(
+                    "too_long", _("Keep the summary under %(count)s characters.") % {"count": MAX_REVIEW}, "S2"
+                )
             if stars is not None or review:
-                raise refuse("wrong_side", "Stars and reviews are given by the client.", "S1", status=403)
+                raise refuse("wrong_side", _("Stars and reviews are given by the client."), "S1", status=403)
         Statement.objects.create(meeting=meeting, side=side, said=said, stars=stars, summary=summary, at=now)
         record(meeting, EventKind.OUTCOME_RECORDED, now, side=side, actor=actor, said=said)
         if review:
@@ -322,9 +329,9 @@ def decide_dispute(
         meeting = lock(meeting)
         require_admin(admin, meeting.organization, rule="S3")
         if meeting.outcome != Outcome.DISPUTED:
-            raise refuse("not_disputed", "Only a disputed meeting is decided by an admin.", "S3", status=409)
+            raise refuse("not_disputed", _("Only a disputed meeting is decided by an admin."), "S3", status=409)
         if outcome not in (Outcome.HELD, Outcome.CLIENT_NO_SHOW, Outcome.REFUNDED):
-            raise refuse("invalid_outcome", "Decide: held, client_no_show or refunded.", "S3")
+            raise refuse("invalid_outcome", _("Decide: held, client_no_show or refunded."), "S3")
         record(meeting, EventKind.OUTCOME_RECORDED, now, side="admin", actor=admin, reason=note, said=outcome)
         _settle(meeting, outcome, now, by="admin")
     return meeting

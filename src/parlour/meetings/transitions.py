@@ -4,6 +4,9 @@ side, refusing with the rule's id, writing the timeline and the outbox."""
 from datetime import datetime
 
 from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import override, pgettext_lazy
 
 from parlour.accounts.models import Guest, User
 from parlour.core.errors import DomainError
@@ -13,6 +16,18 @@ from parlour.notifications.models import OutboxItem
 from .models import Meeting, Side, Status, TimelineEvent
 
 Actor = User | Guest
+
+# The statuses as a refusal names them (D4): the English words are the labels in lower case.
+STATUS_IN_SENTENCE = {
+    Status.PLANNING: pgettext_lazy("meeting status in a sentence", "planning"),
+    Status.AWAITING_APPROVAL: pgettext_lazy("meeting status in a sentence", "awaiting approval"),
+    Status.AGREED: pgettext_lazy("meeting status in a sentence", "agreed"),
+    Status.REJECTED: pgettext_lazy("meeting status in a sentence", "rejected"),
+    Status.CANCELLED: pgettext_lazy("meeting status in a sentence", "cancelled"),
+    Status.COMPLETED: pgettext_lazy("meeting status in a sentence", "completed"),
+    Status.MISSED: pgettext_lazy("meeting status in a sentence", "missed"),
+    Status.FAILED: pgettext_lazy("meeting status in a sentence", "failed"),
+}
 
 
 def lock(meeting: Meeting) -> Meeting:
@@ -42,17 +57,19 @@ def refuse(code: str, message: str, rule: str, **kw) -> DomainError:
 def require_side(meeting: Meeting, actor: Actor, allowed: set[Side], rule: str) -> Side:
     side = side_of(meeting, actor)
     if side is None or side not in allowed:
-        who = " or ".join(sorted(s.value for s in allowed))
-        raise refuse("wrong_side", f"Only the meeting's {who} may do this.", rule, status=403)
+        names = [str(Side(value).label) for value in sorted(s.value for s in allowed)]
+        who = names[0] if len(names) == 1 else _("%(first)s or %(second)s") % {"first": names[0], "second": names[1]}
+        raise refuse("wrong_side", _("Only the meeting's %(who)s may do this.") % {"who": who}, rule, status=403)
     return side
 
 
 def require_status(meeting: Meeting, allowed: set[str], rule: str) -> None:
     if meeting.status not in allowed:
-        labels = ", ".join(sorted(Status(s).label.lower() for s in allowed))
+        labels = ", ".join(sorted(str(STATUS_IN_SENTENCE[Status(s)]) for s in allowed))
         raise refuse(
             "wrong_state",
-            f"This can be done only while the meeting is {labels}; it is {Status(meeting.status).label.lower()}.",
+            _("This can be done only while the meeting is %(allowed)s; it is %(status)s.")
+            % {"allowed": labels, "status": STATUS_IN_SENTENCE[Status(meeting.status)]},
             rule,
             status=409,
         )
@@ -63,19 +80,21 @@ def require_before_start(meeting: Meeting, now: datetime, rule: str, *, start: d
     the one at stake (a rejected meeting's pending alternative)."""
     if now >= (start or meeting.start):
         raise refuse(
-            "meeting_started", "The meeting has already started; this can no longer be done.", rule, status=409
+            "meeting_started", _("The meeting has already started; this can no longer be done."), rule, status=409
         )
 
 
 def require_future(start: datetime, now: datetime, rule: str) -> None:
     if start <= now:
-        raise refuse("in_past", "Choose a time in the future.", rule)
+        raise refuse("in_past", _("Choose a time in the future."), rule)
 
 
 def require_length(meeting: Meeting, length: int, rule: str) -> None:
     if length not in meeting.service.lengths:
         allowed = ", ".join(str(x) for x in meeting.service.lengths)
-        raise refuse("invalid_length", f"This service can be booked for {allowed} minutes.", rule)
+        raise refuse(
+            "invalid_length", _("This service can be booked for %(lengths)s minutes.") % {"lengths": allowed}, rule
+        )
 
 
 def overlapping_agreed(user: User, start: datetime, end: datetime, *, exclude: Meeting | None = None):
@@ -109,8 +128,11 @@ def warn_conflict(
     if other is not None:
         raise refuse(
             "conflict_warning",
-            f"You already have an agreed meeting at this time ({other.service.name}, "
-            f"{other.start:%Y-%m-%d %H:%M} UTC). Confirm again to accept the overlap.",
+            _(
+                "You already have an agreed meeting at this time (%(service)s, %(start)s UTC). "
+                "Confirm again to accept the overlap."
+            )
+            % {"service": other.service.name, "start": f"{other.start:%Y-%m-%d %H:%M}"},
             "L17",
             status=409,
             details={"conflicting_meeting": other.pk, "confirms": rule},
@@ -128,8 +150,15 @@ def record(
         actor_guest=actor if isinstance(actor, Guest) else None,
         at=now,
         reason=reason,
-        data=data,
+        data=_english(data),
     )
+
+
+def _english(data: dict) -> dict:
+    """A label given as event data is kept in English, whatever the request's language: the
+    pages translate it when they show it (D4)."""
+    with override("en"):
+        return {key: str(value) if isinstance(value, Promise) else value for key, value in data.items()}
 
 
 def notify(meeting: Meeting, topic: str, to: Side | User, now: datetime, **payload) -> None:

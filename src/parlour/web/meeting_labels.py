@@ -1,6 +1,7 @@
 """What the meeting page says of a meeting, in the viewer's language (D2, D4, L19): the
 displayed status, the credit status, the outcome, and each timeline event's title, who did
-it, when and why. The domain's own labels are English; these are the translatable words."""
+it, when and why, in the words of the pages (the domain's labels are translated too, but
+more tersely: these say it as a page does)."""
 
 from datetime import datetime
 
@@ -14,7 +15,6 @@ from parlour.meetings.models import (
     EventKind,
     Outcome,
     Side,
-    Status,
     TimelineEvent,
 )
 
@@ -80,12 +80,19 @@ EVENT_TITLES = {
     EventKind.REVIEW_BONUS: _("Bonus credits for written review"),
 }
 MEDIA_RESULTS = {"passed": _("passed"), "failed": _("failed")}
+# The timeline keeps the status and outcome a meeting ended with as the English labels.
 STATUS_WORDS = {
-    Status.COMPLETED.label: _("Completed"),
-    Status.MISSED.label: _("Missed"),
-    Status.FAILED.label: _("Failed"),
+    "Completed": _("Completed"),
+    "Missed": _("Missed"),
+    "Failed": _("Failed"),
 }
-OUTCOME_WORDS = {Outcome(value).label: OUTCOMES[Outcome(value)] for value in Outcome.values}
+OUTCOME_WORDS = {
+    "Not decided": OUTCOMES[Outcome.UNDECIDED],
+    "Held": OUTCOMES[Outcome.HELD],
+    "Client did not come": OUTCOMES[Outcome.CLIENT_NO_SHOW],
+    "Refunded": OUTCOMES[Outcome.REFUNDED],
+    "Disputed": OUTCOMES[Outcome.DISPUTED],
+}
 
 
 def local(instant: datetime | str | None) -> str:

@@ -2,7 +2,8 @@
 
 A signed-in person's own settings count; a visitor's time zone is the one their browser
 reported (the ``tz`` cookie, set by the pages' script) and their language the browser's
-(Django's LocaleMiddleware, which runs before this)."""
+(Django's LocaleMiddleware, which runs before this). The same holds for the API under the
+session; a caller with an API token gets their language when the token is checked."""
 
 import zoneinfo
 
@@ -31,7 +32,7 @@ class PersonalSettingsMiddleware:
         zone = None
         if user is not None and user.is_authenticated:
             zone = zone_named(user.time_zone)
-            if user.language in LANGUAGES and not request.path.startswith("/api/"):
+            if user.language in LANGUAGES:
                 translation.activate(user.language)
                 request.LANGUAGE_CODE = user.language
         zone = zone or zone_named(request.COOKIES.get(TIME_ZONE_COOKIE)) or zoneinfo.ZoneInfo("UTC")

@@ -5,6 +5,7 @@ lapse when nobody answered in time (L18)."""
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from parlour.credits import ledger
 from parlour.credits.settlement import split
@@ -55,7 +56,9 @@ def confirm_meeting(
         rule = "L2" if meeting.origin == Side.CLIENT else "L5"
         require_status(meeting, {Status.AWAITING_APPROVAL}, rule)
         if meeting.origin == side:
-            raise refuse("already_approved", "You proposed this meeting; the other side confirms it.", rule, status=409)
+            raise refuse(
+                "already_approved", _("You proposed this meeting; the other side confirms it."), rule, status=409
+            )
         require_before_start(meeting, now, rule)
         warn_conflict(meeting, actor, meeting.start, meeting.end, acknowledge_conflict, rule)
         if side == Side.CLIENT:
@@ -80,7 +83,7 @@ def reject_meeting(
         allowed = {Status.AWAITING_APPROVAL} if side == Side.EXPERT else {Status.AWAITING_APPROVAL, Status.PLANNING}
         require_status(meeting, allowed, rule)
         if meeting.origin == side:
-            raise refuse("own_proposal", "You cannot reject your own proposal; cancel it instead.", rule, status=409)
+            raise refuse("own_proposal", _("You cannot reject your own proposal; cancel it instead."), rule, status=409)
         require_before_start(meeting, now, rule)
         _check_reason(reason, RejectReason, rule)
         note = _check_note(note, rule)
@@ -127,10 +130,12 @@ def cancel_meeting(
             rule = "L1" if side == Side.CLIENT else "L4"
             require_before_start(meeting, now, rule)
             if meeting.origin != side:
-                other = "reject it" if side == Side.EXPERT or meeting.status == Status.PLANNING else "answer it"
-                raise refuse(
-                    "not_your_request", f"This was proposed by the other side: {other} instead.", rule, status=409
+                other = (
+                    _("This was proposed by the other side: reject it instead.")
+                    if side == Side.EXPERT or meeting.status == Status.PLANNING
+                    else _("This was proposed by the other side: answer it instead.")
                 )
+                raise refuse("not_your_request", other, rule, status=409)
             _cancel(meeting, side, actor, now, rule, note=_check_note(note, rule))
             return meeting
         require_status(meeting, {Status.AGREED}, "L7" if side == Side.CLIENT else "L9")
@@ -140,7 +145,7 @@ def cancel_meeting(
         if side == Side.CLIENT:
             written = _check_note(note or reason, "L7")
             if not written:
-                raise refuse("reason_required", "Please write why you cancel the meeting.", "L7")
+                raise refuse("reason_required", _("Please write why you cancel the meeting."), "L7")
             if not late:
                 _cancel(meeting, side, actor, now, "L7", note=written, room=True)
                 return meeting
@@ -150,8 +155,10 @@ def cancel_meeting(
         if late and not confirm_late:
             raise refuse(
                 "late_cancellation_warning",
-                "The meeting starts within the cancellation notice. Cancelling this late lets the "
-                "client down; confirm to cancel anyway. All credits return to the client.",
+                _(
+                    "The meeting starts within the cancellation notice. Cancelling this late lets the "
+                    "client down; confirm to cancel anyway. All credits return to the client."
+                ),
                 "L9",
                 status=409,
             )
@@ -177,9 +184,16 @@ def _cancel_late_by_client(meeting: Meeting, actor: Actor, now: datetime, note: 
     if parts.charged and not confirm_late:
         raise refuse(
             "late_cancellation_charge",
-            f"The meeting starts within {policy.cancellation_notice_hours} hours: "
-            f"{policy.late_cancellation_charge_percent} % of the price ({parts.charged} credits) will be "
-            f"charged and {parts.returned} returned. Confirm to cancel.",
+            _(
+                "The meeting starts within %(hours)s hours: %(percent)s %% of the price (%(charged)s credits) "
+                "will be charged and %(returned)s returned. Confirm to cancel."
+            )
+            % {
+                "hours": policy.cancellation_notice_hours,
+                "percent": policy.late_cancellation_charge_percent,
+                "charged": parts.charged,
+                "returned": parts.returned,
+            },
             "L8",
             status=409,
             details={"charged": parts.charged, "returned": parts.returned},

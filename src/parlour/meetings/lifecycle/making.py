@@ -4,6 +4,7 @@ proposes one time (B3) or several (B4) and the client picks one."""
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from parlour.accounts.models import Guest, User
 from parlour.availability import search
@@ -75,10 +76,12 @@ def book_meeting(
         _check_party(organization, party, expert, "B1")
         if length not in service.lengths:
             allowed = ", ".join(str(x) for x in service.lengths)
-            raise refuse("invalid_length", f"This service can be booked for {allowed} minutes.", "B1")
+            raise refuse(
+                "invalid_length", _("This service can be booked for %(lengths)s minutes.") % {"lengths": allowed}, "B1"
+            )
         require_future(start, now, "B1")
         if service.price and party.client is None:
-            raise refuse("sign_in_required", "A paid service can be booked only by a signed-in client.", "B1")
+            raise refuse("sign_in_required", _("A paid service can be booked only by a signed-in client."), "B1")
         # The expert's row is the lock that serializes bookings with one expert: their time
         # and each guest's count of upcoming meetings with them.
         User.objects.select_for_update().filter(pk=expert.pk).first()
@@ -136,8 +139,11 @@ def _check_guest_limit(guest: Guest, expert: User, now: datetime, rule: str) -> 
     if upcoming >= limit:
         raise refuse(
             "too_many_upcoming",
-            f"You already have {upcoming} upcoming meetings with {expert.name}; "
-            "book another after one of them has passed.",
+            _(
+                "You already have %(count)s upcoming meetings with %(expert)s; "
+                "book another after one of them has passed."
+            )
+            % {"count": upcoming, "expert": expert.name},
             rule,
         )
 
@@ -150,7 +156,8 @@ def _check_client_free(client: User, start: datetime, end: datetime) -> None:
     if mine is not None:
         raise refuse(
             "client_busy",
-            f"You already have a meeting at this time ({mine.service.name} with {mine.expert.name}).",
+            _("You already have a meeting at this time (%(service)s with %(expert)s).")
+            % {"service": mine.service.name, "expert": mine.expert.name},
             "L17",
             status=409,
             details={"conflicting_meeting": mine.pk},
@@ -178,10 +185,10 @@ def _pick_free_expert(service: Service, party: Party, start: datetime, length: i
         return expert
     codes = {error.code for error in refusals}
     if "slot_taken" in codes:
-        raise refuse("slot_taken", "This time was just taken. Please choose another.", "B7", status=409)
+        raise refuse("slot_taken", _("This time was just taken. Please choose another."), "B7", status=409)
     if len(codes) == 1:
         raise refusals[0]
-    raise refuse("not_free", "Nobody gives this service at this time. Please choose a free slot.", "B7", status=409)
+    raise refuse("not_free", _("Nobody gives this service at this time. Please choose a free slot."), "B7", status=409)
 
 
 # --- B3, B4: an expert proposes -------------------------------------------------------
@@ -189,7 +196,9 @@ def _pick_free_expert(service: Service, party: Party, start: datetime, length: i
 
 def _check_price(price: int, rule: str) -> int:
     if not isinstance(price, int) or isinstance(price, bool) or not 0 <= price <= MAX_PRICE:
-        raise refuse("invalid_price", f"A price is a whole number of credits from 0 to {MAX_PRICE}.", rule)
+        raise refuse(
+            "invalid_price", _("A price is a whole number of credits from 0 to %(most)s.") % {"most": MAX_PRICE}, rule
+        )
     return price
 
 
@@ -198,7 +207,7 @@ def _new_proposal(expert, service, party, start, length, price, subject, descrip
     _check_expert(service, expert, rule)
     _check_party(service.organization, party, expert, rule)
     if price and party.client is None:
-        raise refuse("sign_in_required", "Only a client with an account can be offered a paid meeting.", rule)
+        raise refuse("sign_in_required", _("Only a client with an account can be offered a paid meeting."), rule)
     return _new_meeting(
         service,
         expert,
@@ -236,7 +245,7 @@ def propose_meeting(
     price = service.price if price is None else _check_price(price, "B3")
     with transaction.atomic():
         if length not in service.lengths:
-            raise refuse("invalid_length", "Choose one of the service's lengths.", "B3")
+            raise refuse("invalid_length", _("Choose one of the service's lengths."), "B3")
         require_future(start, now, "B3")
         meeting = _new_proposal(
             expert,
@@ -274,15 +283,15 @@ def offer_time_options(
     now = _now(now)
     price = service.price if price is None else _check_price(price, "B4")
     if not 1 <= len(options) <= MAX_TIME_OPTIONS:
-        raise refuse("invalid_options", f"Offer between 1 and {MAX_TIME_OPTIONS} times.", "B4")
+        raise refuse("invalid_options", _("Offer between 1 and %(most)s times.") % {"most": MAX_TIME_OPTIONS}, "B4")
     options = sorted(options)
     if len({start for start, _ in options}) != len(options):
-        raise refuse("invalid_options", "Each time may be offered once.", "B4")
+        raise refuse("invalid_options", _("Each time may be offered once."), "B4")
     with transaction.atomic():
         for start, length in options:
             require_future(start, now, "B4")
             if length not in service.lengths:
-                raise refuse("invalid_length", "Choose one of the service's lengths.", "B4")
+                raise refuse("invalid_length", _("Choose one of the service's lengths."), "B4")
         first_start, first_length = options[0]
         meeting = _new_proposal(
             expert,
@@ -319,12 +328,12 @@ def pick_time_option(
         require_before_start(meeting, now, "B4")
         option = meeting.time_options.filter(pk=option_id).first()
         if option is None:
-            raise refuse("no_such_option", "That time is not one of the options offered.", "B4", status=404)
+            raise refuse("no_such_option", _("That time is not one of the options offered."), "B4", status=404)
         require_future(option.start, now, "B4")
         # An offered time does not hold the expert's slot (E4): it may have been booked since.
         User.objects.select_for_update().filter(pk=meeting.expert_id).first()
         if expert_is_busy(meeting.expert, option.start, option.end, exclude=meeting):
-            raise refuse("slot_taken", "This time was just taken. Please choose another.", "B4", status=409)
+            raise refuse("slot_taken", _("This time was just taken. Please choose another."), "B4", status=409)
         warn_conflict(meeting, actor, option.start, option.end, acknowledge_conflict, "B4")
         meeting.set_time(option.start, option.length_minutes)
         meeting.time_options.filter(pk=option.pk).update(picked=True)

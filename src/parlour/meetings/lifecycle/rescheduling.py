@@ -5,6 +5,7 @@ services without confirmation (L16)."""
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from parlour.accounts.access import is_admin
 from parlour.accounts.models import User
@@ -66,7 +67,7 @@ def propose_alternative(
         if meeting.alternatives.filter(state=AlternativeState.PENDING).exists():
             raise refuse(
                 "alternative_pending",
-                "An alternative date is already waiting for an answer; withdraw it or wait for the answer.",
+                _("An alternative date is already waiting for an answer; withdraw it or wait for the answer."),
                 rule,
                 status=409,
             )
@@ -75,7 +76,7 @@ def propose_alternative(
         require_future(start, now, rule)
         _check_window(meeting.organization, start, now, rule)
         if start == meeting.start and length == meeting.length_minutes:
-            raise refuse("same_date", "The alternative is the meeting's current date.", rule)
+            raise refuse("same_date", _("The alternative is the meeting's current date."), rule)
         if rule == "L11" and side == Side.CLIENT and meeting.client_id:
             ledger.block_price(meeting, now, "L11")
             if meeting.price:
@@ -102,7 +103,7 @@ def propose_alternative(
 def _pending(meeting: Meeting, rule: str):
     alternative = meeting.alternatives.filter(state=AlternativeState.PENDING).first()
     if alternative is None:
-        raise refuse("no_alternative", "There is no alternative date waiting for an answer.", rule, status=409)
+        raise refuse("no_alternative", _("There is no alternative date waiting for an answer."), rule, status=409)
     return alternative
 
 
@@ -125,7 +126,7 @@ def confirm_alternative(
         side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "L12")
         alternative = _pending(meeting, "L12")
         if alternative.proposed_by == side:
-            raise refuse("own_alternative", "You proposed this date; the other side confirms it.", "L12", status=409)
+            raise refuse("own_alternative", _("You proposed this date; the other side confirms it."), "L12", status=409)
         require_status(meeting, {Status.AGREED, Status.REJECTED}, "L12")
         require_before_start(meeting, now, "L12", start=_date_at_stake(meeting, alternative))
         require_future(alternative.start, now, "L12")
@@ -156,7 +157,7 @@ def reject_alternative(
         side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "L13")
         alternative = _pending(meeting, "L13")
         if alternative.proposed_by == side:
-            raise refuse("own_alternative", "You proposed this date; withdraw it instead.", "L13", status=409)
+            raise refuse("own_alternative", _("You proposed this date; withdraw it instead."), "L13", status=409)
         require_before_start(meeting, now, "L13", start=_date_at_stake(meeting, alternative))
         _check_reason(reason, RejectReason, "L13")
         note = _check_note(note, "L13")
@@ -174,7 +175,7 @@ def withdraw_alternative(actor: Actor, meeting: Meeting, *, now: datetime | None
         side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "L14")
         alternative = _pending(meeting, "L14")
         if alternative.proposed_by != side:
-            raise refuse("not_your_alternative", "Only who proposed the date may withdraw it.", "L14", status=403)
+            raise refuse("not_your_alternative", _("Only who proposed the date may withdraw it."), "L14", status=403)
         require_before_start(meeting, now, "L14", start=_date_at_stake(meeting, alternative))
         _close_alternative(meeting, alternative, AlternativeState.WITHDRAWN, now)
         record(meeting, EventKind.ALTERNATIVE_WITHDRAWN, now, side=side, actor=actor)
@@ -191,18 +192,23 @@ def reassign_meeting(actor: User, meeting: Meeting, *, expert: User, now: dateti
     with transaction.atomic():
         meeting = lock(meeting)
         if not (actor.pk == meeting.expert_id or is_admin(actor, meeting.organization)):
-            raise refuse("wrong_side", "Only the meeting's expert or an admin may reassign it.", "L15", status=403)
+            raise refuse("wrong_side", _("Only the meeting's expert or an admin may reassign it."), "L15", status=403)
         require_status(meeting, {Status.AGREED, Status.PLANNING}, "L15")
         require_before_start(meeting, now, "L15")
         if expert.pk == meeting.expert_id:
-            raise refuse("same_expert", "The meeting is already with this expert.", "L15")
+            raise refuse("same_expert", _("The meeting is already with this expert."), "L15")
         _check_expert(meeting.service, expert, "L15")
         if expert.pk == meeting.client_id:
-            raise refuse("same_person", "An expert cannot meet themselves.", "L15")
+            raise refuse("same_person", _("An expert cannot meet themselves."), "L15")
         if meeting.status == Status.AGREED:
             User.objects.select_for_update().filter(pk=expert.pk).first()
             if expert_is_busy(expert, meeting.start, meeting.end):
-                raise refuse("expert_busy", f"{expert.name} already has a meeting at this time.", "L15", status=409)
+                raise refuse(
+                    "expert_busy",
+                    _("%(expert)s already has a meeting at this time.") % {"expert": expert.name},
+                    "L15",
+                    status=409,
+                )
         previous = meeting.expert
         meeting.expert = expert
         meeting.expert_entered_at = None  # V2: the new expert has not entered yet
@@ -243,21 +249,21 @@ def change_meeting_time(
         if meeting.service.requires_confirmation:
             raise refuse(
                 "needs_confirmation",
-                "This service needs the expert's confirmation: propose an alternative date instead.",
+                _("This service needs the expert's confirmation: propose an alternative date instead."),
                 "L16",
                 status=409,
             )
         require_before_start(meeting, now, "L16")
         if meeting.alternatives.filter(state=AlternativeState.PENDING).exists():
             raise refuse(
-                "alternative_pending", "Answer or withdraw the pending alternative date first.", "L16", status=409
+                "alternative_pending", _("Answer or withdraw the pending alternative date first."), "L16", status=409
             )
         start = start or meeting.start
         length = length or meeting.length_minutes
         require_length(meeting, length, "L16")
         require_future(start, now, "L16")
         if start == meeting.start and length == meeting.length_minutes:
-            raise refuse("same_date", "Nothing would change.", "L16")
+            raise refuse("same_date", _("Nothing would change."), "L16")
         User.objects.select_for_update().filter(pk=meeting.expert_id).first()
         profile = _profile(meeting.service, meeting.expert)
         search.check_bookable(meeting.service, profile, start, length, now, rule="L16", exclude=meeting)

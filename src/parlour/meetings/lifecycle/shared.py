@@ -4,6 +4,8 @@ and making a meeting agreed."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+
 from parlour.accounts.access import membership_of
 from parlour.accounts.models import ClientAccount, Guest, Organization, User
 from parlour.availability import search
@@ -40,36 +42,42 @@ def _now(now: datetime | None) -> datetime:
 def _check_reason(reason: str, choices, rule: str) -> str:
     if reason not in choices.values:
         listed = ", ".join(choices.values)
-        raise refuse("invalid_reason", f"Choose a reason from the list: {listed}.", rule)
+        raise refuse("invalid_reason", _("Choose a reason from the list: %(reasons)s.") % {"reasons": listed}, rule)
     return reason
 
 
 def _check_note(note: str, rule: str) -> str:
     note = (note or "").strip()
     if len(note) > MAX_TEXT:
-        raise refuse("too_long", f"Keep it under {MAX_TEXT} characters.", rule)
+        raise refuse("too_long", _("Keep it under %(count)s characters.") % {"count": MAX_TEXT}, rule)
     return note
 
 
 def _check_expert(service: Service, expert: User, rule: str) -> None:
     membership = membership_of(expert, service.organization)
     if membership is None or not service.experts.filter(pk=expert.pk).exists():
-        raise refuse("not_an_expert_of_service", f"{expert.name} does not give {service.name}.", rule)
+        raise refuse(
+            "not_an_expert_of_service",
+            _("%(expert)s does not give %(service)s.") % {"expert": expert.name, "service": service.name},
+            rule,
+        )
 
 
 def _check_party(organization: Organization, party: Party, expert: User, rule: str) -> None:
     if (party.client is None) == (party.guest is None):
-        raise refuse("client_required", "A meeting has one client: a signed-in client or a guest.", rule)
+        raise refuse("client_required", _("A meeting has one client: a signed-in client or a guest."), rule)
     if party.client is not None and party.client.pk == expert.pk:
-        raise refuse("same_person", "An expert cannot meet themselves.", rule)
+        raise refuse("same_person", _("An expert cannot meet themselves."), rule)
     if party.guest is not None and party.guest.organization_id != organization.pk:
-        raise refuse("client_required", "The guest belongs to another organization.", rule)
+        raise refuse("client_required", _("The guest belongs to another organization."), rule)
 
 
 def _check_window(organization: Organization, start: datetime, now: datetime, rule: str) -> None:
     days = organization.settings.booking_window_days
     if start > now + timedelta(days=days):
-        raise refuse("outside_booking_window", f"Meetings can be booked at most {days} days ahead.", rule)
+        raise refuse(
+            "outside_booking_window", _("Meetings can be booked at most %(days)s days ahead.") % {"days": days}, rule
+        )
 
 
 def _new_meeting(service: Service, expert: User, party: Party, start: datetime, length: int, **fields) -> Meeting:
@@ -101,7 +109,9 @@ def _agree(meeting: Meeting, now: datetime, *, client_approved: bool | None = No
 def _profile(service: Service, expert: User) -> ExpertProfile:
     profile = search.profiles_of(service, [expert])
     if not profile:
-        raise refuse("not_free", f"{expert.name} has not published free dates yet.", "E3", status=409)
+        raise refuse(
+            "not_free", _("%(expert)s has not published free dates yet.") % {"expert": expert.name}, "E3", status=409
+        )
     return profile[0]
 
 
