@@ -164,7 +164,7 @@ def test_d4_the_conversation_pages_in_dutch(w, booked):
     w.expert.language = "nl"
     w.expert.save()
     shown = text(signed_in(w.expert).get(page_of(w, conversation)))
-    assert "Gesprek met Gus Guest" in shown and "Toewijzen aan mij" in shown
+    assert "Gesprek met Gus Guest" in shown and "Aan mij toewijzen" in shown
 
 
 def test_lifecycle_changes_appear_in_the_thread(w, booked):
