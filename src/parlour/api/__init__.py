@@ -33,7 +33,10 @@ The public booking page (`/public/{slug}/…`) and a guest's own link (`/guest/{
 no sign-in.
 
 Every error is JSON: `{"code", "message", "rule"}` and sometimes `details`; `rule` names the
-rule of the specification that decided it. Datetimes are ISO 8601 with an offset, in and out.
+rule of the specification that decided it. `message` and the labels are in the caller's
+language: a signed-in person's setting, else what `Accept-Language` asks for (English, Dutch,
+German, Czech, Slovak); `code` and `rule` are the same in every language. Datetimes are
+ISO 8601 with an offset, in and out.
 """
 
 
