@@ -222,5 +222,6 @@ def test_d4_the_apis_labels_are_in_the_callers_language(w):
     meeting = lifecycle.confirm_meeting(w.expert, w.book())
     body = api(speaking(w.client, "cs")).get(f"/api/v1/orgs/{w.org.slug}/meetings/{meeting.pk}").json()
     assert (body["status"], body["displayed_status_label"]) == ("agreed", "Naplánována")
+    assert [event["title"] for event in body["timeline"]][-1] == "Schválil expert"  # L19
     reasons = api(speaking(w.expert, "de")).get(f"/api/v1/orgs/{w.org.slug}/reasons").json()
     assert {"code": "price", "label": "Der Preis passt mir nicht"} in reasons["reject"]

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from parlour.accounts.models import Guest, Organization, User
@@ -259,8 +260,14 @@ class TimelineEvent(models.Model):
 
     @property
     def title(self) -> str:
-        label = EventKind(self.kind).label
-        return label.format(side=self.side or "system", **{k: v for k, v in self.data.items() if isinstance(v, str)})
+        """The event in the active language (D4): the side's word and the status or outcome
+        the data keeps in English are translated with the label."""
+        words = {k: v for k, v in self.data.items() if isinstance(v, str)}
+        for key in ("status", "outcome"):
+            if words.get(key):
+                words[key] = gettext(words[key])
+        side = Side(self.side).label if self.side in Side.values else self.side or "system"
+        return EventKind(self.kind).label.format(**words, side=side)
 
     @property
     def actor_name(self) -> str:
