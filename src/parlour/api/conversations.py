@@ -122,9 +122,7 @@ def _named(thing) -> dict | None:
 
 
 def conversation_out(conversation: Conversation) -> dict:
-    members = getattr(conversation, "member_rows", None)
-    if members is None:
-        members = [p.user for p in conversation.participants.select_related("user")]
+    members = [p.user for p in conversation.participants.all()]  # prefetched with their people on lists
     return {
         "id": conversation.pk,
         "party": party_out(conversation),

@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -41,6 +43,7 @@ from .meeting_labels import DISPLAYED_STATUS, event_title
 from .pages import organization_page
 from .proposals import is_proposer, services_given
 
+LIST_SIZE = 200  # conversations on the list, newest message first
 PAGE_SIZE = 50  # messages on the page; "Show earlier messages" adds as many again
 MAX_SHOWN = 1000
 POLL_SECONDS = 5
@@ -155,10 +158,14 @@ def conversation_list(request: HttpRequest, slug: str) -> HttpResponse:
     rows = access.with_unread(access.visible_conversations(user, organization), user).select_related(
         "service", "client", "guest", "assigned_to"
     )
-    page = list(rows.order_by("-last_message_at", "-id")[:200])
-    previews = {}
-    for message in Message.objects.filter(conversation__in=page).order_by("conversation_id", "-at", "-id"):
-        previews.setdefault(message.conversation_id, message)
+    newest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-at", "-id")
+    rows = rows.annotate(
+        preview_text=Subquery(newest.values("text")[:1]),
+        preview_author=Coalesce(
+            Subquery(newest.values("author__name")[:1]), Subquery(newest.values("author_guest__name")[:1])
+        ),
+    )
+    page = list(rows.order_by("-last_message_at", "-id")[:LIST_SIZE])
     member = membership_of(user, organization) is not None
     clients = []
     if member:
@@ -166,7 +173,7 @@ def conversation_list(request: HttpRequest, slug: str) -> HttpResponse:
         clients = sorted((a.user for a in accounts), key=lambda u: (u.name.lower(), u.pk))
     context = {
         "organization": organization,
-        "conversations": [{"row": c, "preview": previews.get(c.pk)} for c in page],
+        "conversations": page,
         "member": member,
         "clients": clients,
     }
