@@ -1,8 +1,8 @@
 """A guest answers the expert's new time in a real browser on a phone (L10, L12, L13, N6): the
 expert proposes another date from the meeting page; the guest opens the link in the mail
 they were sent, sees the current and the new time on their own clock, and accepts it — the
-meeting page then shows the new time. A second new time the guest declines with a reason
-from the list, and the meeting keeps its date."""
+meeting page then shows the new time. A second new time the guest declines, by keyboard,
+with a reason from the list, and the meeting keeps its date."""
 
 import re
 from datetime import timedelta
@@ -95,8 +95,16 @@ def test_l10_l12_l13_guest_accepts_then_declines_the_experts_new_time_from_the_m
     # L13: a second new time, declined with a reason from the list; the date stays.
     expert_proposes(expert, meeting, new_start + timedelta(days=1))
     guest.goto(mailed_link(meeting))
-    guest.get_by_role("button", name="Decline the new time").click()
+    # The dialog by keyboard alone: Enter opens it with the focus inside, Escape gives it back.
+    opener = guest.get_by_role("button", name="Decline the new time")
+    opener.focus()
+    guest.keyboard.press("Enter")
     dialog = guest.get_by_role("dialog", name="Decline the new time?")
+    expect(dialog.get_by_label("Reason")).to_be_focused()
+    guest.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(opener).to_be_focused()
+    guest.keyboard.press("Enter")
     dialog.get_by_label("Reason").select_option(label="I am not available at this time")
     dialog.get_by_label("Note (optional)").fill("Travelling that day")
     dialog.get_by_role("button", name="Decline the new time").click()
