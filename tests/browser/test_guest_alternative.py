@@ -2,7 +2,8 @@
 expert proposes another date from the meeting page; the guest opens the link in the mail
 they were sent, sees the current and the new time on their own clock, and accepts it — the
 meeting page then shows the new time. A second new time the guest declines, by keyboard,
-with a reason from the list, and the meeting keeps its date."""
+with a reason from the list, and the meeting keeps its date. Without JavaScript, the guest
+proposes a free slot of the expert (L10) and withdraws it (L14)."""
 
 import re
 from datetime import timedelta
@@ -12,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from parlour.meetings import lifecycle
+from parlour.meetings.guest_links import link_token
 from parlour.meetings.models import Meeting
 from parlour.notifications.messages import compose
 from parlour.notifications.models import OutboxItem, Topic
@@ -114,3 +116,30 @@ def test_l10_l12_l13_guest_accepts_then_declines_the_experts_new_time_from_the_m
     assert (meeting.start, meeting.pending_alternative) == (new_start, None)
     assert fits_the_screen(guest)
     assert guest.errors == [] and expert.errors == []
+
+
+def test_l10_l14_without_javascript_guest_proposes_a_free_slot_and_withdraws_it(browser, new_context, agreed):
+    _, meeting = agreed
+    guest = watched(new_context(browser, **PHONE, java_script_enabled=False).new_page())
+    guest.goto(f"/g/{link_token(meeting)}/")
+    guest.get_by_role("link", name="Propose another time").click()
+    expect(guest.get_by_role("heading", name="Propose another time")).to_be_visible()
+    slot = guest.locator("a.slot").first
+    start = slot.get_attribute("data-start")
+    slot.click()
+    guest.get_by_role("button", name="Propose this time").click()
+    pending = guest.get_by_role("region", name="The new time you proposed")
+    expect(pending).to_be_visible()
+    meeting.refresh_from_db()
+    assert meeting.pending_alternative.start.strftime("%Y-%m-%dT%H:%M:%SZ") == start
+
+    # L14: the dialog's button asks for the page with the dialog open.
+    pending.get_by_role("button", name="Withdraw your proposal").click()
+    dialog = guest.get_by_role("dialog", name="Withdraw the time you proposed?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Withdraw your proposal").click()
+    expect(guest.get_by_role("status").filter(has_text="Your proposal is withdrawn")).to_be_visible()
+    assert fits_the_screen(guest)
+    meeting.refresh_from_db()
+    assert meeting.pending_alternative is None
+    assert guest.errors == []
