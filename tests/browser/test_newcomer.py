@@ -1,0 +1,365 @@
+"""A newcomer's walk through the demo in a phone-sized Chromium (I1, I4): ``parlour.demo.load()``
+(what ``parlour demo`` runs) on the live server, then the demo's people sign in with the
+password the demo prints and do what the spec describes by clicking only, as someone who has
+read no docs would. Addresses are typed only where a person is given one: the sign-in page,
+the join page and a public booking page (named in the README) and the link in a mail.
+
+Each step asserts what the person sees on the page; the database is read only to find the
+link a mail carries, or to confirm that what the page says is what happened. The demo loads
+at the real "now" (a browser's clock cannot travel); where a rule needs the clock to move,
+time-machine moves it forward for the live server, which runs in this process, and the
+worker's every-minute work (``run_due_work``) runs as ``parlour run``'s worker would."""
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from parlour import demo
+from parlour.catalog.models import Service
+from parlour.core import clock
+from parlour.meetings.due import run_due_work
+from parlour.meetings.models import Meeting
+from parlour.notifications.messages import compose
+from parlour.notifications.models import OutboxItem, Topic
+from tests.browser.pages import PHONE, fits_the_screen, watched
+
+ZONES = {
+    "ada": "Europe/London",
+    "cleo": "Europe/London",
+    "eve": "Europe/Amsterdam",
+    "chris": "Europe/Amsterdam",
+    "tina": "Europe/Berlin",
+}
+
+
+@pytest.fixture
+def loaded(live, settings):
+    """The demo, loaded as ``parlour demo`` does; mails link to this test's Parlour."""
+    settings.PARLOUR_BASE_URL = live.url
+    made = demo.load()
+    assert made is not None
+    return made
+
+
+def phone(browser, new_context, zone: str = "Europe/London", **options) -> Page:
+    """A phone-sized window of its own (a browser profile: no shared cookies)."""
+    return watched(new_context(browser, **PHONE, timezone_id=zone, locale="en-GB", **options).new_page())
+
+
+def sign_in(browser, new_context, key: str) -> Page:
+    """O1: the demo person ``key`` signs in on the sign-in page with the printed password."""
+    page = phone(browser, new_context, ZONES.get(key, "UTC"))
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Email").fill(demo.ADMIN_EMAIL if key == "ada" else demo.email(key))
+    page.get_by_label("Password").fill(demo.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Meetings")).to_be_visible()
+    return page
+
+
+def open_meeting(page: Page, subject: str, *, tab: str | None = None) -> None:
+    """From the header's Meetings, the row of the meeting with that subject, then its page."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Meetings").click()
+    if tab:
+        page.get_by_role("link", name=tab, exact=True).click()
+    page.get_by_role("link", name=subject, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(subject)
+    assert fits_the_screen(page)
+
+
+def act(page: Page, opener: str, submit: str, done: str, fill=None) -> None:
+    """A meeting page's action: its button opens a dialog, filled in by ``fill``, sent."""
+    page.get_by_role("button", name=opener, exact=True).click()
+    dialog = page.get_by_role("dialog", name=opener)
+    expect(dialog).to_be_visible()
+    if fill:
+        fill(dialog)
+    assert fits_the_screen(page)
+    dialog.get_by_role("button", name=submit, exact=True).click()
+    expect(page.get_by_role("status").filter(has_text=done)).to_be_visible()
+
+
+def status_of(page: Page):
+    return page.locator(".meeting-head .status")
+
+
+def wallet_numbers(page: Page) -> tuple[int, int]:
+    """C2: the wallet page's available and blocked credits, as the page shows them."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Wallet").click()
+    balance = page.get_by_role("region", name="Balance")
+    numbers = [int(re.sub(r"\D", "", n)) for n in balance.locator("dd").all_inner_texts()]
+    assert fits_the_screen(page)
+    return numbers[0], numbers[1]
+
+
+def local(moment, zone: str) -> str:
+    """What a person types into a date-and-time field: the moment on their own clock."""
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_b1_l2_l10_l12_v2_s1_s2_s3_c2_a_client_books_reschedules_meets_and_settles(
+    browser, new_context, loaded, time_machine
+):
+    """Cleo (client) and Eve (expert), each on a phone, from the demo: Cleo finds Eve by skill
+    on the dashboard (D3, E5), reads her written reviews (E1), books a paid service that needs
+    confirmation (B1, B2: credits blocked, C1); Eve confirms (L2); Cleo proposes another date
+    and Eve confirms it (L10, L12); in the join window both enter through the overview's
+    "Enter room" (D1, V2) and pass the media check (V3); after the end the worker closes the
+    meeting (V5); Eve states it took place with a summary (S2), Cleo says it went smoothly
+    with stars and a review, told she is editing her earlier review (S1); it settles as held
+    (S3, C4) and both wallets show the movement by its name (C2)."""
+    cleo = sign_in(browser, new_context, "cleo")
+    available, blocked = wallet_numbers(cleo)
+
+    # D3, E5: the dashboard lists experts by skill; E1: Eve's written reviews are one tap away.
+    cleo.get_by_role("link", name="Dashboard").click()
+    skills = cleo.get_by_role("region", name="Experts by skill")
+    skills.get_by_role("link", name="Eve Evans").first.click()
+    expect(cleo.get_by_role("heading", name="Eve Evans", level=1)).to_be_visible()
+    cleo.get_by_role("link", name="Reviews").click()
+    expect(cleo.get_by_role("region", name="Reviews")).to_contain_text("Eve asked exactly the right questions.")
+    assert fits_the_screen(cleo)
+    cleo.go_back()
+
+    # B1: a free slot of next week for Career mentoring, 60 minutes, on Cleo's clock.
+    cleo.get_by_role("link", name="Career mentoring").click()
+    cleo.get_by_role("link", name=re.compile("Next week")).click()
+    expect(cleo.get_by_role("link", name=re.compile("Previous week"))).to_be_visible()
+    expect(cleo.locator("#calendar")).to_have_attribute("data-zone", "Europe/London")
+    assert fits_the_screen(cleo)
+    cleo.locator("a.slot").first.click()
+    expect(cleo.get_by_role("heading", name="Book Career mentoring")).to_be_visible()
+    expect(cleo.get_by_text("60 credits")).to_be_visible()
+    cleo.get_by_label("Subject").fill("Asking for a raise")
+    cleo.get_by_role("button", name="Request this time").click()
+    expect(cleo.get_by_role("heading", name="Your request is sent")).to_be_visible()
+    cleo.get_by_role("link", name="Open the meeting").click()
+    expect(status_of(cleo)).to_have_text("Awaiting approval")
+    # B2, C1: the price is blocked from Cleo's credits.
+    assert wallet_numbers(cleo) == (available - 60, blocked + 60)
+    meeting = Meeting.objects.get(subject="Asking for a raise")
+
+    # L2: Eve finds the request in her meetings and confirms it.
+    eve = sign_in(browser, new_context, "eve")
+    eve.get_by_label("Status").select_option(label="Awaiting approval")
+    eve.get_by_role("button", name="Filter").click()
+    open_meeting(eve, "Asking for a raise")
+    act(eve, "Confirm the meeting", "Confirm", "The meeting is confirmed.")
+    expect(status_of(eve)).to_have_text("Scheduled")
+
+    # L10: Cleo proposes the same time a day later; the first date stays valid meanwhile.
+    later = meeting.start + timedelta(days=1)
+    open_meeting(cleo, "Asking for a raise")
+    act(
+        cleo,
+        "Propose another date",
+        "Propose this date",
+        "The new date is proposed",
+        lambda dialog: dialog.get_by_label("New date and time").fill(local(later, ZONES["cleo"])),
+    )
+    expect(cleo.get_by_text("Alternative date proposed by client")).to_be_visible()
+    expect(cleo.get_by_role("button", name="Withdraw the new date")).to_be_visible()  # L14 is offered
+
+    # L12: Eve confirms the new date; the meeting moves to it.
+    eve.reload()
+    act(eve, "Confirm the new date", "Confirm the new date", "The new date is confirmed.")
+    expect(eve.get_by_text("Alternative date approved by expert")).to_be_visible()
+    expect(status_of(eve)).to_have_text("Scheduled")
+    meeting.refresh_from_db()
+    assert meeting.start == later
+
+    # V2, V3: in the join window both enter from the overview's "Enter room" and pass the check.
+    time_machine.move_to(later - timedelta(minutes=10), tick=True)
+    for page in (cleo, eve):
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Meetings").click()
+        row = page.locator("tbody").filter(has_text="Asking for a raise")
+        expect(row).to_contain_text("Starting soon")
+        row.get_by_role("link", name=re.compile("^Enter room")).click()
+        expect(page.get_by_text("The room is open.")).to_be_visible()
+        page.get_by_role("button", name="Enter the room").click()
+        expect(page.locator("#check-status")).to_have_attribute("data-saved", "passed")
+        expect(page.locator("#check-status")).to_contain_text("Your camera and microphone work.")
+        assert fits_the_screen(page)
+    # D1, V3: Eve's overview shows that her client passed the media check.
+    eve.get_by_role("navigation", name="Main").get_by_role("link", name="Meetings").click()
+    expect(eve.locator("tbody").filter(has_text="Asking for a raise")).to_contain_text("Media check passed")
+
+    # V5: after the end the worker closes the meeting by itself: both entered, completed.
+    time_machine.move_to(later + timedelta(minutes=61), tick=True)
+    run_due_work(clock.now())
+
+    # S2: Eve says it took place and leaves a summary for Cleo.
+    open_meeting(eve, "Asking for a raise")
+    expect(status_of(eve)).to_have_text("Completed")
+
+    def expert_says(dialog):
+        dialog.get_by_label("The meeting took place").check()
+        dialog.get_by_label("Summary for the client (optional)").fill("Lead with your results; ask in May.")
+
+    act(eve, "Say how the meeting went", "Send", "your statement is recorded", expert_says)
+
+    # S1: Cleo reads the summary, says it went smoothly, with stars and a written review; she
+    # already reviewed Eve, and the form says this edits that review.
+    open_meeting(cleo, "Asking for a raise")
+    expect(cleo.get_by_text("Lead with your results; ask in May.")).to_be_visible()
+    cleo.get_by_role("button", name="Say how the meeting went").click()
+    dialog = cleo.get_by_role("dialog", name="Say how the meeting went")
+    expect(dialog.get_by_role("note")).to_contain_text("You already reviewed this expert")
+    dialog.get_by_label("The meeting went smoothly").check()
+    dialog.get_by_label("Stars (1 to 5)").select_option("5")
+    dialog.get_by_label("Written review (optional)").fill("Clear, kind and practical.")
+    assert fits_the_screen(cleo)
+    dialog.get_by_role("button", name="Send", exact=True).click()
+    expect(cleo.get_by_role("status").filter(has_text="your statement is recorded")).to_be_visible()
+
+    # S3, C4: settled as held; the price left the escrow and Eve is paid less the share.
+    after = cleo.get_by_role("region", name="After the meeting")
+    expect(after).to_contain_text("Held")
+    expect(after).to_contain_text("Clear, kind and practical.")
+    expect(after).not_to_contain_text("★")  # S1: stars are the organization's only
+    expect(cleo.get_by_role("region", name="Details")).to_contain_text("Paid")
+    # C2: each wallet names the movement of this meeting as its owner sees it (the rest of
+    # the demo settled meanwhile too, so the rows of this meeting are what counts).
+    for page, name, amount in (
+        (cleo, "Deduction of credits for services", "−60"),  # out of the blocked credits
+        (eve, "Payment of credits for services", "+48"),  # 60 less the platform's 20 % (O5)
+    ):
+        wallet_numbers(page)
+        this_meeting = page.locator(f'a[href="/o/{demo.SLUG}/meetings/{meeting.pk}/"]')
+        expect(page.get_by_role("row").filter(has_text=name).filter(has=this_meeting)).to_contain_text(amount)
+    assert cleo.errors == [] and eve.errors == []
+
+
+def test_o4_c3_s3_d4_an_admin_decides_a_dispute_grants_credits_and_switches_reviews_off(browser, new_context, loaded):
+    """Ada (admin) on a phone: finds the disputed meeting in the Everyone tab (O2, D1) and
+    decides it (S3); grants Chris credits bought elsewhere (C3), which his wallet shows, in
+    Dutch (C2, D4); switches the reviews add-on off (O4): Chris's statement form no longer asks
+    for stars or a review, and the experts' pages no longer link to reviews."""
+    ada = sign_in(browser, new_context, "ada")
+
+    # O2: the admin's Everyone tab holds every meeting; S3: the disputed one is decided.
+    open_meeting(ada, "Profiling", tab="Everyone")
+    expect(ada.get_by_role("region", name="After the meeting")).to_contain_text("Disputed: an admin decides")
+
+    def refund(dialog):
+        dialog.get_by_label("Refunded: all credits return to the client").check()
+        dialog.get_by_label("Note (optional)").fill("Both sides heard.")
+
+    act(ada, "Decide the dispute", "Decide", "The dispute is decided.", refund)
+    expect(ada.get_by_role("region", name="After the meeting")).to_contain_text("Refunded")
+    expect(ada.get_by_role("button", name="Decide the dispute")).to_have_count(0)
+
+    # C3: credits granted from the wallet page.
+    ada.get_by_role("navigation", name="Main").get_by_role("link", name="Wallet").click()
+    grant = ada.get_by_role("region", name="Grant credits")
+    grant.get_by_label("Person").select_option(label="Chris Customer <chris@parlour.example>")
+    grant.get_by_label("Credits").fill("40")
+    grant.get_by_label("Note").fill("Invoice 2026-117")
+    grant.get_by_role("button", name="Grant credits").click()
+    expect(ada.get_by_role("status")).to_contain_text("40 credits granted to Chris Customer")
+    assert fits_the_screen(ada)
+
+    # C2, D4: Chris, whose language is Dutch, sees the purchase in his wallet in Dutch.
+    chris = sign_in_as_dutch(browser, new_context)
+    chris.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Tegoed").click()
+    expect(chris.locator("html")).to_have_attribute("lang", "nl")
+    expect(chris.get_by_role("row").filter(has_text="Invoice 2026-117")).to_contain_text("+40")
+    assert fits_the_screen(chris)
+
+    # With reviews on, his statement on the missed meeting asks for stars and a review.
+    chris.get_by_role("navigation", name="Hoofdmenu").get_by_role("link", name="Afspraken").click()
+    chris.get_by_role("link", name="IAM roles", exact=True).click()
+    statement = "Laat weten hoe de afspraak is verlopen"
+    chris.get_by_role("button", name=statement).click()
+    expect(chris.get_by_role("dialog", name=statement).get_by_label("Sterren (1 tot 5)")).to_be_visible()
+
+    # O4: Ada switches reviews off in the settings.
+    ada.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+    add_ons = ada.get_by_role("region", name="Add-ons")
+    add_ons.get_by_label("Reviews").uncheck()
+    add_ons.get_by_role("button", name="Save the add-ons").click()
+    expect(ada.get_by_role("status")).to_contain_text("Reviews are off; summaries are on.")
+    assert fits_the_screen(ada)
+
+    # The field is gone from the form, and the expert's page no longer offers reviews.
+    chris.reload()
+    chris.get_by_role("button", name=statement).click()
+    dialog = chris.get_by_role("dialog", name=statement)
+    expect(dialog.get_by_label("De afspraak is goed verlopen")).to_be_visible()
+    expect(dialog.get_by_label("Sterren (1 tot 5)")).to_have_count(0)
+    expect(dialog.get_by_label("Geschreven recensie (optioneel)")).to_have_count(0)
+    ada.get_by_role("link", name="Dashboard").click()
+    ada.get_by_role("region", name="Experts by skill").get_by_role("link", name="Eve Evans").first.click()
+    expect(ada.get_by_role("heading", name="Eve Evans", level=1)).to_be_visible()
+    expect(ada.get_by_role("link", name="Reviews")).to_have_count(0)
+    assert ada.errors == [] and chris.errors == []
+
+
+def sign_in_as_dutch(browser, new_context) -> Page:
+    """Chris's language is Dutch: the sign-in page is in the browser's language, the pages
+    after it in his (D4)."""
+    page = phone(browser, new_context, ZONES["chris"])
+    page.goto("/")
+    page.get_by_label("Email").fill(demo.email("chris"))
+    page.get_by_label("Password").fill(demo.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Afspraken")
+    return page
+
+
+def test_b7_b5_l7_v2_v3_guests_book_cancel_from_the_mail_and_enter_with_the_key(browser, new_context, loaded):
+    """Two guests on phones. Greta opens the Intro call's public page (the link the README
+    gives), books it without choosing an expert (B7, a free service: B1), is shown her guest
+    key (B5) and cancels from the link in her mail (L7). Gina, whose meeting in the demo
+    starts now, enters from the sign-in page's "Enter with the key" with her guest key (B5,
+    V2) and passes the media check; her expert sees it in the overview (V3, D1)."""
+    greta = phone(browser, new_context, "Europe/Amsterdam")
+    intro = Service.objects.get(organization=loaded.organization, name="Intro call")
+    greta.goto(f"/o/{demo.SLUG}/services/{intro.pk}/")
+    expect(greta.get_by_role("heading", name=re.compile("Intro call"), level=1)).to_be_visible()
+    greta.get_by_role("link", name=re.compile("Next week")).click()
+    expect(greta.get_by_role("link", name=re.compile("Previous week"))).to_be_visible()
+    assert fits_the_screen(greta)
+    greta.locator("a.slot").first.click()
+    greta.get_by_label("Your name").fill("Greta Guest")
+    greta.get_by_label("Email address").fill("greta@example.net")
+    greta.get_by_label("Subject").fill("Which service suits me?")
+    greta.get_by_role("button", name="Book this time").click()
+    expect(greta.get_by_role("heading", name="Your meeting is booked")).to_be_visible()
+    meeting = Meeting.objects.get(guest__email="greta@example.net")
+    expect(greta.locator(".key")).to_have_text(meeting.guest_key)  # B5
+    assert meeting.expert.email.endswith(f"@{demo.DOMAIN}")  # B7: one of the service's experts
+
+    # L7: the link in her "Meeting booked" mail opens her page; she cancels with a reason.
+    mail = compose(OutboxItem.objects.get(topic=Topic.N2, recipient_guest=meeting.guest))
+    greta.goto(mail.link)
+    expect(greta.get_by_role("heading", name=re.compile("Intro call"))).to_be_visible()
+    greta.get_by_role("button", name="Cancel the meeting").click()
+    dialog = greta.get_by_role("dialog")
+    dialog.get_by_label(re.compile("Why do you cancel")).fill("I found my answer")
+    dialog.get_by_role("button", name="Cancel the meeting").click()
+    expect(greta.get_by_role("status").filter(has_text="cancelled")).to_be_visible()
+    expect(greta.get_by_role("button", name="Cancel the meeting")).to_have_count(0)
+    assert fits_the_screen(greta)
+
+    # B5, V2: Gina enters with the key the demo printed, from the sign-in page's link.
+    gina = phone(browser, new_context, "Europe/Berlin")
+    gina.goto("/")
+    gina.get_by_role("link", name="Enter with the key").click()
+    gina.get_by_label("Guest key").fill(loaded.room_now.guest_key.lower())
+    gina.get_by_role("button", name="Continue").click()
+    gina.get_by_role("button", name="Enter the room").click()
+    expect(gina.locator("#check-status")).to_have_attribute("data-saved", "passed")  # V3
+    assert fits_the_screen(gina)
+
+    # D1, V3: Tina's overview shows her guest's key and passed media check.
+    tina = sign_in(browser, new_context, "tina")
+    row = tina.locator("tbody").filter(has_text="Video check-in")
+    expect(row).to_contain_text(loaded.room_now.guest_key)
+    expect(row).to_contain_text("Media check passed")
+    expect(row.get_by_role("link", name=re.compile("^Enter room"))).to_be_visible()
+    assert greta.errors == [] and gina.errors == [] and tina.errors == []
