@@ -1,6 +1,6 @@
-"""SPEC §9, I1 in Chromium at phone size: the header counts the unread notifications; the list
-marks them in words; opening one opens the meeting and counts it read; "mark all as read"
-clears the count."""
+"""SPEC §9 (N1–N10 as listed in the app), I1 in Chromium at phone size: the header counts the
+unread notifications; the list marks them in words; opening one opens the meeting and counts
+it read; "mark all as read" clears the count."""
 
 import re
 
@@ -13,7 +13,7 @@ from tests.factories import world
 
 
 @pytest.mark.django_db(transaction=True)
-def test_n_a_client_opens_a_notification_from_the_header_at_phone_size(browser, new_context):
+def test_n1_n10_a_client_opens_a_notification_from_the_header_at_phone_size(browser, new_context):
     w = world()
     meeting = w.book()
     for title in ("Meeting reminder", "New meeting request"):

@@ -1,6 +1,6 @@
-"""SPEC §9: the app's notification list — newest first, unread ones marked in words, paged;
-opening one marks it read and opens the meeting; "mark all as read"; the unread count in the
-page header. A person sees only their own (O3)."""
+"""SPEC §9 (N1–N10 as listed in the app): the notification list — newest first, unread ones
+marked in words, paged; opening one marks it read and opens the meeting; "mark all as read";
+the unread count in the page header. A person sees only their own (O3)."""
 
 from datetime import timedelta
 
@@ -54,7 +54,7 @@ def unread_in_header(page: str) -> str:
     return header.split('<span class="count">')[1].split("<")[0]
 
 
-def test_n_the_list_shows_newest_first_and_marks_unread_in_words(w):
+def test_n1_n10_the_list_shows_newest_first_and_marks_unread_in_words(w):
     old = notify(w.client, w.org, title="Meeting confirmed", read=True)[0]
     old.created_at = NOW - timedelta(days=2)
     old.save()
@@ -68,7 +68,7 @@ def test_n_the_list_shows_newest_first_and_marks_unread_in_words(w):
     assert w.org.name in page
 
 
-def test_n_the_header_counts_the_unread_ones_across_organizations(w):
+def test_n1_n10_the_header_counts_the_unread_ones_across_organizations(w):
     other = OrganizationFactory(name="Second shop")
     notify(w.client, w.org, 2)
     notify(w.client, other, 1)
@@ -79,7 +79,7 @@ def test_n_the_header_counts_the_unread_ones_across_organizations(w):
     assert unread_in_header(text(signed_in(w.expert).get("/account/"))) == "0"
 
 
-def test_n_opening_one_marks_it_read_and_opens_the_meeting(w):
+def test_n1_n10_opening_one_marks_it_read_and_opens_the_meeting(w):
     meeting = w.book()
     link = f"http://127.0.0.1:8000/o/{w.org.slug}/meetings/{meeting.pk}/"
     row = notify(w.client, w.org, meeting=meeting, link=link)[0]
@@ -92,7 +92,7 @@ def test_n_opening_one_marks_it_read_and_opens_the_meeting(w):
     assert unread_in_header(text(browser.get("/notifications/"))) == "0"
 
 
-def test_n_opening_it_again_keeps_the_first_reading(w, time_machine):
+def test_n1_n10_opening_it_again_keeps_the_first_reading(w, time_machine):
     row = notify(w.client, w.org)[0]
     browser = signed_in(w.client)
     browser.get(f"/notifications/{row.pk}/")
@@ -102,13 +102,13 @@ def test_n_opening_it_again_keeps_the_first_reading(w, time_machine):
     assert row.read_at == NOW
 
 
-def test_n_a_link_elsewhere_is_never_followed(w):
+def test_n1_n10_a_link_elsewhere_is_never_followed(w):
     row = notify(w.client, w.org, link="https://evil.example//elsewhere.example/x")[0]
     response = signed_in(w.client).get(f"/notifications/{row.pk}/")
     assert response["Location"] == "/notifications/"
 
 
-def test_n_mark_all_as_read(w):
+def test_n1_n10_mark_all_as_read(w):
     notify(w.client, w.org, 3)
     mine_elsewhere = notify(w.expert, w.org, 2)
     browser = signed_in(w.client)
@@ -140,7 +140,7 @@ def test_o1_the_list_is_for_signed_in_people():
     assert 'href="/notifications/"' not in text(visitor.get("/signin/"))
 
 
-def test_n_the_list_is_paged(w):
+def test_n1_n10_the_list_is_paged(w):
     notify(w.client, w.org, 45)
     browser = signed_in(w.client)
     first = text(browser.get("/notifications/"))
@@ -151,7 +151,7 @@ def test_n_the_list_is_paged(w):
     assert text(browser.get("/notifications/?page=99")).count('data-notification="') == 5
 
 
-def test_n_a_page_of_many_costs_the_queries_of_a_few(w, django_assert_max_num_queries):
+def test_n1_n10_a_page_of_many_costs_the_queries_of_a_few(w, django_assert_max_num_queries):
     browser = signed_in(w.client)
     notify(w.client, w.org, 2)
     with CaptureQueriesContext(connection) as few:
