@@ -172,3 +172,14 @@ def test_lifecycle_changes_appear_in_the_thread(w, booked):
     lifecycle.cancel_meeting(w.guest, meeting, note="Something came up")
     shown = text(signed_in(w.expert).get(page_of(w, conversation)))
     assert "Cancelled by client" in shown
+
+
+def test_i5_the_admin_area_shows_conversations_read_only(w, booked):
+    _meeting, conversation = booked
+    domain.write_message(w.guest, conversation, "Hello")
+    w.admin.is_staff = w.admin.is_superuser = True
+    w.admin.save()
+    browser = signed_in(w.admin)
+    assert "Gus Guest" in text(browser.get("/admin/conversations/conversation/"))
+    shown = text(browser.get(f"/admin/conversations/conversation/{conversation.pk}/change/"))
+    assert "Hello" in shown and "Save" not in shown
