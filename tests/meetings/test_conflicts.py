@@ -4,6 +4,7 @@ and nothing changes; confirming again, knowing it, goes through."""
 
 from parlour.meetings import lifecycle
 from parlour.meetings.lifecycle import Party
+from tests.factories import GuestFactory
 from tests.meetings.checks import at, refused, room_commands, titles, wallet
 
 
@@ -118,3 +119,38 @@ def test_l17_a_cancelled_or_awaiting_meeting_is_no_conflict(w):
     lifecycle.cancel_meeting(w.client, client_meeting(w, w.client, 72), note="no")
     w.book(expert=w.colleague, hours_ahead=72)  # awaiting the colleague
     assert lifecycle.confirm_meeting(w.client, w.propose(hours_ahead=72)).status == "agreed"
+
+
+def test_l17_l5_l12_b4_a_guest_is_warned_of_their_agreed_meetings_as_the_same_guest(w):
+    """A guest confirming is warned too, of their agreed meetings as that guest (one guest per
+    address and organization); the expert's other meetings are not the guest's concern."""
+    other = w.book(service=w.free_service, expert=w.colleague, by=w.guest, hours_ahead=72)
+    proposal = w.propose(to=w.guest, price=0, hours_ahead=72)
+    with refused(w.org, "conflict_warning", status=409, rule="L17") as caught:
+        lifecycle.confirm_meeting(w.guest, proposal)
+    assert_warned(caught, other, "L5")
+    assert lifecycle.confirm_meeting(w.guest, proposal, acknowledge_conflict=True).status == "agreed"
+
+    meeting = lifecycle.propose_alternative(
+        w.expert, w.book(service=w.free_service, by=w.guest, hours_ahead=120), start=at(96)
+    )
+    later = w.book(service=w.free_service, expert=w.colleague, by=w.guest, hours_ahead=96)
+    with refused(w.org, "conflict_warning", status=409, rule="L17") as caught:
+        lifecycle.confirm_alternative(w.guest, meeting)
+    assert_warned(caught, later, "L12")
+
+    options = [(at(96), 30), (at(100), 30)]
+    offer = lifecycle.offer_time_options(w.expert, service=w.free_service, party=Party(guest=w.guest), options=options)
+    first, second = offer.time_options.order_by("start")
+    with refused(w.org, "conflict_warning", status=409, rule="L17") as caught:
+        lifecycle.pick_time_option(w.guest, offer, first.pk)
+    assert_warned(caught, later, "B4")
+    assert lifecycle.pick_time_option(w.guest, offer, second.pk).start == at(100)
+
+
+def test_l17_a_guest_is_not_warned_of_the_experts_meetings_with_others(w):
+    client_meeting(w, w.client, 96)  # the client's, with the colleague
+    proposal = lifecycle.propose_meeting(
+        w.colleague, service=w.free_service, party=Party(guest=GuestFactory(organization=w.org)), start=at(96)
+    )
+    assert lifecycle.confirm_meeting(proposal.guest, proposal).status == "agreed"

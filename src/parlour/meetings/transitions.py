@@ -97,11 +97,11 @@ def require_length(meeting: Meeting, length: int, rule: str) -> None:
         )
 
 
-def overlapping_agreed(user: User, start: datetime, end: datetime, *, exclude: Meeting | None = None):
-    """The agreed meetings of ``user``, as expert or as client, that overlap [start, end)."""
-    meetings = Meeting.objects.filter(status=Status.AGREED, start__lt=end, end__gt=start).filter(
-        Q(expert=user) | Q(client=user)
-    )
+def overlapping_agreed(person: Actor, start: datetime, end: datetime, *, exclude: Meeting | None = None):
+    """The agreed meetings of ``person`` that overlap [start, end): a user's as expert or as
+    client; a guest's as that guest (one per address and organization, so in its own)."""
+    mine = Q(guest=person) if isinstance(person, Guest) else Q(expert=person) | Q(client=person)
+    meetings = Meeting.objects.filter(status=Status.AGREED, start__lt=end, end__gt=start).filter(mine)
     if exclude is not None:
         meetings = meetings.exclude(pk=exclude.pk)
     return meetings.order_by("start")
@@ -121,8 +121,9 @@ def warn_conflict(
     meeting: Meeting, actor: Actor, start: datetime, end: datetime, acknowledged: bool, rule: str
 ) -> None:
     """L17: a confirmation that would overlap one of the confirmer's agreed meetings goes
-    through only when they confirm again knowing it."""
-    if acknowledged or isinstance(actor, Guest):
+    through only when they confirm again knowing it. A guest is warned of their agreed
+    meetings as the same guest."""
+    if acknowledged:
         return
     other = overlapping_agreed(actor, start, end, exclude=meeting).first()
     if other is not None:
