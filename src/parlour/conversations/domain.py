@@ -28,6 +28,7 @@ MAX_MESSAGE = 4000
 # N10: someone whose page showed the conversation this recently is online (the page asks for
 # new messages every few seconds while it is open) and is not mailed.
 ONLINE = timedelta(minutes=2)
+SEEN_STEP = timedelta(seconds=30)  # how often a polling page's presence is written again
 EXCERPT = 200
 UNSENT = (OutboxState.PENDING, OutboxState.CLAIMED, OutboxState.SENDING)
 
@@ -175,9 +176,7 @@ def write_message(author: Person, conversation: Conversation, text: str, *, now:
     if not text:
         raise DomainError("empty_message", _("Write a message first."), "X2")
     if len(text) > MAX_MESSAGE:
-        raise DomainError(
-            "too_long", _("Keep a message under %(count)s characters.") % {"count": MAX_MESSAGE}, "X2"
-        )
+        raise DomainError("too_long", _("Keep a message under %(count)s characters.") % {"count": MAX_MESSAGE}, "X2")
     with transaction.atomic():
         conversation = _lock(conversation)
         side = author_side(author, conversation)
@@ -274,9 +273,16 @@ def _note(conversation: Conversation, person: Person, now: datetime, *, read: bo
 
 def mark_seen(person: Person, conversation: Conversation, *, read: bool = True, now: datetime | None = None) -> None:
     """N10: a page of ``person`` shows the conversation now (online), and with ``read`` its
-    messages up to now count as read."""
+    messages up to now count as read. A page polling every few seconds writes only when
+    there is something new to note: a new message read, or its last note growing old."""
+    now = now or clock.now()
+    noted = _presence(conversation, person).filter(last_seen_at__gte=now - SEEN_STEP, last_seen_at__lte=now)
+    if read:
+        noted = noted.filter(last_read_at__gte=conversation.last_message_at)
+    if noted.exists():
+        return
     with transaction.atomic():
-        _note(conversation, person, now or clock.now(), read=read)
+        _note(conversation, person, now, read=read)
 
 
 # --- X3: assignment ---------------------------------------------------------------------
