@@ -12,6 +12,7 @@ worker's every-minute work (``run_due_work``) runs as ``parlour run``'s worker w
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -127,9 +128,10 @@ def test_b1_l2_l10_l12_v2_s1_s2_s3_c2_a_client_books_reschedules_meets_and_settl
 
     # B1: a free slot of next week for Career mentoring, 60 minutes, on Cleo's clock.
     cleo.get_by_role("link", name="Career mentoring").click()
+    # Q1: the week is shown on Cleo's clock (the page moves it to her browser's zone).
+    expect(cleo.locator("#calendar")).to_have_attribute("data-zone", "Europe/London")
     cleo.get_by_role("link", name=re.compile("Next week")).click()
     expect(cleo.get_by_role("link", name=re.compile("Previous week"))).to_be_visible()
-    expect(cleo.locator("#calendar")).to_have_attribute("data-zone", "Europe/London")
     assert fits_the_screen(cleo)
     cleo.locator("a.slot").first.click()
     expect(cleo.get_by_role("heading", name="Book Career mentoring")).to_be_visible()
@@ -321,6 +323,7 @@ def test_b7_b5_l7_v2_v3_guests_book_cancel_from_the_mail_and_enter_with_the_key(
     intro = Service.objects.get(organization=loaded.organization, name="Intro call")
     greta.goto(f"/o/{demo.SLUG}/services/{intro.pk}/")
     expect(greta.get_by_role("heading", name=re.compile("Intro call"), level=1)).to_be_visible()
+    expect(greta.locator("#calendar")).to_have_attribute("data-zone", "Europe/Amsterdam")
     greta.get_by_role("link", name=re.compile("Next week")).click()
     expect(greta.get_by_role("link", name=re.compile("Previous week"))).to_be_visible()
     assert fits_the_screen(greta)
@@ -363,3 +366,82 @@ def test_b7_b5_l7_v2_v3_guests_book_cancel_from_the_mail_and_enter_with_the_key(
     expect(row).to_contain_text("Media check passed")
     expect(row.get_by_role("link", name=re.compile("^Enter room"))).to_be_visible()
     assert greta.errors == [] and gina.errors == [] and tina.errors == []
+
+
+def test_b3_l5_d4_b4_l8_k1_k3_proposals_a_late_cancellation_and_calendars(browser, new_context, loaded):
+    """Eve proposes a meeting to Nina from the overview (B3); Nina, whose pages are in
+    Slovak (D4), confirms it and her credits are blocked (L5, C1), then switches her pages to
+    English with the footer's switch. Cleo picks one of Carl's offered times (B4), cancels
+    her meeting of tomorrow and is told the late charge before it is taken (L8), downloads a
+    meeting's .ics from the overview (K1) and subscribes to her calendar feed (K3)."""
+    eve = sign_in(browser, new_context, "eve")
+    eve.get_by_role("link", name="Propose a meeting").click()
+    eve.get_by_label("Client", exact=True).select_option(label="Nina Newcomer (nina@parlour.example)")
+    eve.get_by_label("Subject").fill("Next steps")
+    start = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=9)
+    eve.get_by_label("Date and time").fill(local(start, ZONES["eve"]))
+    assert fits_the_screen(eve)
+    eve.get_by_role("button", name="Send the proposal").click()
+    expect(eve.get_by_role("status")).to_contain_text("Your proposal is sent to Nina Newcomer.")
+    expect(eve.get_by_text("Meeting proposed by expert")).to_be_visible()
+
+    # L5 in Slovak: Nina confirms; the price is blocked from her credits.
+    nina = phone(browser, new_context, "Europe/Bratislava")
+    nina.goto("/")
+    nina.get_by_label("Email").fill(demo.email("nina"))
+    nina.get_by_label("Password").fill(demo.PASSWORD)
+    nina.get_by_role("button", name="Sign in").click()
+    expect(nina.locator("html")).to_have_attribute("lang", "sk")
+    nina.get_by_role("link", name="Next steps", exact=True).click()
+    expect(status_of(nina)).to_have_text("Čaká na schválenie")
+    act(nina, "Potvrdiť stretnutie", "Potvrdiť", "Stretnutie je potvrdené.")
+    expect(status_of(nina)).to_have_text("Naplánované")
+    expect(nina.get_by_role("region", name="Podrobnosti")).to_contain_text("Blokované")
+    # D4: the footer's language switch turns the same page into English.
+    nina.get_by_label("Jazyk").select_option("en")
+    nina.locator("footer").get_by_role("button").click()
+    expect(status_of(nina)).to_have_text("Scheduled")
+    expect(nina.get_by_role("region", name="Details")).to_contain_text("Blocked")
+
+    # B4: Cleo picks the last of the times Carl offered.
+    cleo = sign_in(browser, new_context, "cleo")
+    open_meeting(cleo, "Moving from teaching into UX research")
+    expect(status_of(cleo)).to_have_text("Planning")
+    cleo.get_by_role("link", name="Pick one of these times").click()
+    times = cleo.get_by_role("radio")
+    expect(times).to_have_count(3)
+    times.last.check()
+    assert fits_the_screen(cleo)
+    cleo.get_by_role("button", name="Take this time").click()
+    expect(status_of(cleo)).to_have_text("Scheduled")
+    expect(cleo.get_by_text("Time option picked by client")).to_be_visible()
+
+    # L8: tomorrow's meeting with Carl is inside the 48 h notice: the charge is told first.
+    open_meeting(cleo, "A difficult colleague")
+    cleo.get_by_role("button", name="Cancel the meeting").click()
+    dialog = cleo.get_by_role("dialog", name="Cancel the meeting")
+    dialog.get_by_label("Why do you cancel?").fill("A deadline moved")
+    dialog.get_by_role("button", name="Cancel the meeting").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("You will be charged 30 credits.")
+    expect(status_of(cleo)).to_have_text("Scheduled")  # nothing happened yet
+    dialog.get_by_role("button", name="Cancel and pay 30 credits").click()
+    expect(cleo.get_by_role("status").filter(has_text="The meeting is cancelled.")).to_be_visible()
+    expect(status_of(cleo)).to_have_text("Cancelled")
+    expect(cleo.get_by_text("Reimbursed to expert")).to_be_visible()
+
+    # K1: the overview's "Add to calendar" downloads the meeting as an .ics event.
+    cleo.get_by_role("navigation", name="Main").get_by_role("link", name="Meetings").click()
+    row = cleo.locator("tbody").filter(has_text="Moving from teaching into UX research")
+    with cleo.expect_download() as download:
+        row.get_by_role("link", name=re.compile("^Add to calendar")).click()
+    event = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "BEGIN:VEVENT" in event and "Moving from teaching into UX research" in event
+
+    # K3: the account page makes a private feed address; a calendar program reads it.
+    cleo.get_by_role("navigation", name="Main").get_by_role("link", name="Account").click()
+    cleo.get_by_role("button", name="Make a feed address").click()
+    address = cleo.get_by_label("Address").input_value()
+    assert fits_the_screen(cleo)
+    feed = cleo.request.get(address)
+    assert feed.ok and "Moving from teaching into UX research" in feed.text()
+    assert eve.errors == [] and nina.errors == [] and cleo.errors == []
