@@ -1,4 +1,4 @@
-"""A guest's own meeting through the signed link (B5, O3, B4, L1, L5–L7, L10–L14, L16):
+"""A guest's own meeting through the signed link (B5, O3, B4, L1, L5–L7, L10–L14, L16, L17, S1, S3):
 reading changes nothing; every action of the client side goes through the lifecycle with the
 guest as the actor, with a client's refusals; a forged or outdated link is "not found"."""
 
@@ -8,7 +8,7 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from parlour.meetings import lifecycle
+from parlour.meetings import lifecycle, outcome
 from parlour.meetings.guest_links import SALT, link_token, meeting_for_link
 from parlour.meetings.lifecycle import Party
 from parlour.meetings.models import EventKind, Meeting, Status, new_guest_key
@@ -248,3 +248,98 @@ def test_o3_forged_links_answer_not_found_for_every_action(w, agreed_with_confir
     ]:
         assert_error(forged.post(path, body), 404, "not_found", "O3")
     assert snapshot(meeting) == before and meeting.pending_alternative is not None
+
+
+# --- after the meeting (S1, S3) and the overlap warning (L17) through the link ------------------
+
+
+def test_s1_s3_guest_states_the_meeting_went_smoothly_and_it_settles_as_held(w, booked, time_machine):
+    page = link(booked)
+    assert_error(page.post("/statement", {"said": "held"}), 409, "not_ended", "S1")  # before the end
+    assert page.get("").json()["statements"] == []
+
+    time_machine.move_to(booked.end + timedelta(hours=24), tick=False)
+    assert_error(page.post("/statement", {"said": "maybe"}), 422, "invalid_input")
+    before = page.get("").json()
+    assert (before["outcome"], before["statements"]) == ("", [])
+    response = page.post("/statement", {"said": "held"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["outcome"], body["outcome_label"]) == ("held", "Held")
+    [stated] = body["statements"]
+    assert (stated["side"], stated["said"], stated["said_label"]) == ("client", "held", "The meeting went smoothly")
+    booked.refresh_from_db()
+    assert booked.outcome == "held"
+    assert booked.timeline.filter(kind=EventKind.OUTCOME_RECORDED, actor_guest=w.guest).exists()
+    assert OutboxItem.objects.filter(topic="outcome", recipient_guest=w.guest, meeting=booked).exists()
+    assert_error(page.post("/statement", {"said": "not_held_expert"}), 409, "already_stated", "S1")
+
+
+def test_s1_s3_guest_says_it_did_not_take_place_because_of_them_a_client_no_show(w, booked, time_machine):
+    time_machine.move_to(booked.end + timedelta(hours=1), tick=False)
+    response = link(booked).post("/statement", {"said": "not_held_client"})
+    assert response.status_code == 200, response.content
+    assert response.json()["outcome"] == "client_no_show"
+
+
+def test_s1_s3_because_of_the_expert_waits_for_the_expert_and_disagreement_is_disputed(w, booked, time_machine):
+    time_machine.move_to(booked.end + timedelta(hours=1), tick=False)
+    page = link(booked)
+    assert page.post("/statement", {"said": "not_held_expert"}).json()["outcome"] == ""
+    outcome.submit_statement(w.expert, booked, said="held")
+    body = page.get("").json()
+    assert body["outcome"] == "disputed"
+    assert [(s["side"], s["said_label"]) for s in body["statements"]] == [
+        ("client", "It did not take place because of the expert"),
+        ("expert", "The meeting took place"),
+    ]
+
+
+def test_s1_a_guest_gives_private_stars_but_no_written_review(w, booked, time_machine):
+    time_machine.move_to(booked.end + timedelta(hours=1), tick=False)
+    page = link(booked)
+    # Without the reviews add-on nothing but the statement is taken (O4).
+    assert_error(page.post("/statement", {"said": "held", "stars": 5}), 400, "add_on_off", "O4")
+    w.org.reviews_enabled = True
+    w.org.save()
+    # A written review belongs to a client account (one per expert).
+    assert_error(page.post("/statement", {"said": "held", "review": "Great"}), 403, "sign_in_required", "S1")
+    assert_error(page.post("/statement", {"said": "held", "summary": "x"}), 403, "wrong_side", "S2")
+    assert not booked.statements.exists()
+    response = page.post("/statement", {"said": "held", "stars": 4})
+    assert response.status_code == 200, response.content
+    assert response.json()["statements"][0]["stars"] is None  # the organization's, not shown back
+    assert booked.statements.get().stars == 4
+
+
+def test_l17_guest_confirming_through_the_link_is_warned_of_their_own_agreed_meeting(w, booked):
+    """The guest's booked meeting (Wednesday 10:00 UTC) overlaps a proposal they confirm (L5)."""
+    proposal = lifecycle.propose_meeting(
+        w.colleague, service=w.free_service, party=Party(guest=w.guest), start=booked.start, length=30
+    )
+    page = link(proposal)
+    body = assert_error(page.post("/confirm"), 409, "conflict_warning", "L17")
+    assert body["details"] == {"conflicting_meeting": booked.pk, "confirms": "L5"}
+    assert w.free_service.name in body["message"]
+    assert page.get("").json()["status"] == "awaiting_approval"
+    response = page.post("/confirm", {"acknowledge_conflict": True})
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "agreed"
+
+
+def test_l17_guest_picking_an_offered_time_or_accepting_a_new_one_is_warned(w, booked):
+    options = [(booked.start, 30), (booked.start + timedelta(days=1), 30)]
+    offer = lifecycle.offer_time_options(
+        w.colleague, service=w.free_service, party=Party(guest=w.guest), options=options
+    )
+    page = link(offer)
+    first, second = (option["id"] for option in page.get("").json()["time_options"])
+    assert_error(page.post("/pick-option", {"option_id": first}), 409, "conflict_warning", "L17")
+    assert page.post("/pick-option", {"option_id": second}).json()["status"] == "agreed"
+
+    lifecycle.propose_alternative(w.colleague, offer, start=booked.start, length=30)
+    body = assert_error(page.post("/alternative/confirm"), 409, "conflict_warning", "L17")
+    assert body["details"]["confirms"] == "L12"
+    response = page.post("/alternative/confirm", {"acknowledge_conflict": True})
+    assert response.status_code == 200, response.content
+    assert response.json()["start"] == "2030-06-05T12:00:00+02:00"

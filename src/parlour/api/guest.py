@@ -1,7 +1,8 @@
 """A guest's own meeting through the signed link sent to them (B5, O3): read it, and do what
 SPEC §4 lets the client side do: confirm or reject an expert's proposal (L5, L6), pick one
 of the offered times (B4), cancel (L1, L7), propose an alternative date (L10, L11), confirm,
-reject or withdraw one (L12–L14), or move the meeting to another free time (L16).
+reject or withdraw one (L12–L14), or move the meeting to another free time (L16); once it
+has ended, state whether it took place (S1), which may settle it (S3).
 
 No account and no session: the token in the path is the whole authority, so there is no
 cookie for another site to ride on and no CSRF token to send. A token that is forged,
@@ -17,9 +18,9 @@ from django.urls import reverse
 from ninja import Field, Router
 
 from parlour.core import clock
-from parlour.meetings import guest_links, lifecycle
+from parlour.meetings import guest_links, lifecycle, outcome
 from parlour.meetings.display import displayed_status
-from parlour.meetings.models import Meeting, Status
+from parlour.meetings.models import SAID_LABELS, Meeting, Outcome, Status
 
 from .calendars import ICS_ANSWER, calendar_file
 from .schemas import (
@@ -33,6 +34,8 @@ from .schemas import (
     GuestMeetingOut,
     PickIn,
     RejectIn,
+    StatementIn,
+    StatementOut,
     TimeOptionOut,
 )
 
@@ -50,6 +53,11 @@ class GuestLinkMeetingOut(GuestMeetingOut):
     time_options: list[TimeOptionOut] = Field(
         description="B4: the times offered while the meeting is planning, dated in `time_zone`; one is picked."
     )
+    outcome: Outcome = Field(description="S3: how the meeting settled; empty while not decided.")
+    outcome_label: str
+    statements: list[StatementOut] = Field(
+        description="S1, S2: what each side stated (`client` is the guest); stars stay the organization's."
+    )
 
 
 ANSWER = {200: GuestLinkMeetingOut, ERRORS: ErrorOut}
@@ -65,7 +73,8 @@ def meeting_view(meeting: Meeting, now: datetime | None = None) -> dict:
     person = meeting.guest if meeting.guest_id else meeting.client
     zone_name = person.time_zone or "UTC"
     zone = ZoneInfo(zone_name)
-    shown = displayed_status(meeting, now or clock.now())
+    now = now or clock.now()
+    shown = displayed_status(meeting, now)
     return {
         "id": meeting.pk,
         "organization": meeting.organization.name,
@@ -94,6 +103,20 @@ def meeting_view(meeting: Meeting, now: datetime | None = None) -> dict:
                 "picked": option.picked,
             }
             for option in (meeting.time_options.order_by("start", "id") if meeting.status == Status.PLANNING else [])
+        ],
+        "outcome": meeting.outcome,
+        "outcome_label": str(Outcome(meeting.outcome).label),
+        "statements": [
+            {
+                "side": s.side,
+                "said": s.said,
+                "said_label": str(SAID_LABELS[s.side][s.said]),
+                "stars": None,
+                "summary": s.summary if meeting.organization.summaries_enabled else None,
+                "at": s.at.astimezone(zone),
+            }
+            # Stated only after the end: a booking just made asks for none.
+            for s in (meeting.statements.order_by("at", "id") if now >= meeting.end else [])
         ],
     }
 
@@ -212,4 +235,26 @@ def guest_withdraw_alternative(request: HttpRequest, token: str):
     """L14: the guest takes back the alternative date they proposed."""
     meeting = guest_links.meeting_for_link(token)
     meeting = lifecycle.withdraw_alternative(meeting.guest, meeting)
+    return meeting_view(meeting)
+
+
+# --- after the meeting (S1, S3) ----------------------------------------------------------
+
+
+@router.post("/guest/{token}/statement", response=ANSWER)
+def guest_statement(request: HttpRequest, token: str, payload: StatementIn):
+    """S1: once the agreed meeting has ended, the guest (the client side) states whether it
+    took place: ``held`` ("went smoothly"), ``not_held_client`` ("because of me") or
+    ``not_held_expert``; with the reviews add-on also ``stars`` (1–5, seen by the organization
+    only). A written ``review`` needs a client account: 403 ``sign_in_required``. Once: a
+    second answers 409 ``already_stated``. A decisive first statement settles the meeting (S3)."""
+    meeting = guest_links.meeting_for_link(token)
+    meeting = outcome.submit_statement(
+        meeting.guest,
+        meeting,
+        said=payload.said.value,
+        stars=payload.stars,
+        review=payload.review,
+        summary=payload.summary,
+    )
     return meeting_view(meeting)
