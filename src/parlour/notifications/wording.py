@@ -354,9 +354,12 @@ def _n8(f: Facts) -> Wording:
 
 
 def _n9(f: Facts) -> Wording:
-    """N9: the client is asked to confirm and evaluate the meeting they had."""
+    """N9: the client is asked to confirm and evaluate the meeting they had: a guest on their
+    own page (the link), with the reviews add-on by stars only (a written review needs an
+    account, S1)."""
     args = {"name": f.other_name, "service": f.service, "when": f.when}
     f.extra["reviews"] = f.meeting.organization.reviews_enabled and not f.is_guest
+    f.extra["stars"] = f.meeting.organization.reviews_enabled and f.is_guest
     deadline = _instant(f.payload.get("deadline"))
     if deadline:
         f.extra["deadline_when"] = moment_long(deadline, f.zone)
