@@ -8,7 +8,8 @@ confirm or decline an expert's proposal (L5, L6), pick one of the offered times 
 (L1, L7), answer an alternative date the expert proposed (L12, L13) or withdraw their own
 (L14), move an agreed meeting of a service without confirmation to another free slot (L16)
 or, where the expert must agree to a new date, propose one from the expert's free slots
-(L10, L11).
+(L10, L11). Once an agreed meeting has ended the guest states whether it took place (S1),
+which settles it when decisive (S3), and the page shows what was stated and the outcome.
 
 The dialogs are the meeting page's (``meeting.KINDS``: the same forms, the same domain call,
 the same second steps for L17), worded for a guest and posted to the guest's own addresses;
@@ -37,11 +38,13 @@ from parlour.meetings import lifecycle
 from parlour.meetings.access import access_meeting
 from parlour.meetings.display import DisplayedStatus, displayed_status
 from parlour.meetings.guest_links import meeting_for_link
-from parlour.meetings.models import Meeting, Side, Status
+from parlour.meetings.models import Meeting, Outcome, Side, Status
 from parlour.meetings.transitions import side_of
 
 from .booking_calendar import known_zone, parse_day, parse_length, week_of, zone_choices
-from .meeting import KINDS, SECOND_STEPS, Dialog
+from .meeting import ENDED, KINDS, SECOND_STEPS, Dialog
+from .meeting_forms import SAID
+from .meeting_labels import OUTCOMES
 from .pages import organization_page
 
 
@@ -105,6 +108,8 @@ def guest_actions(meeting: Meeting, now: datetime) -> list[str]:
         found.append("change" if direct else "propose")
     if before and (status == Status.AGREED or (status == Status.AWAITING_APPROVAL and theirs)):
         found.append("cancel")
+    if status in ENDED and now >= meeting.end and not meeting.statements.filter(side=Side.CLIENT).exists():
+        found.append("statement")  # S1
     return found
 
 
@@ -155,6 +160,14 @@ WORDS = {
         gettext_lazy("Withdraw your proposal"),
         gettext_lazy("Your proposal is withdrawn."),
     ),
+    # S1: the meeting page's form for the client side; a guest has no account, so it asks for
+    # no written review (the domain refuses one: ``sign_in_required``), only for stars.
+    "statement": Words(
+        gettext_lazy("Say how the meeting went"),
+        gettext_lazy("How did the meeting go?"),
+        gettext_lazy("Send"),
+        gettext_lazy("Thank you: your statement is recorded."),
+    ),
 }
 DIALOGS = tuple(WORDS)
 PAGES = {"change", "propose"}  # chosen on the calendar of free slots, not in a dialog
@@ -195,10 +208,23 @@ STATUS_LABELS = {
     DisplayedStatus.FAILED: gettext_lazy("Failed"),
 }
 
+# S3: how the meeting settled, as the guest reads it.
+GUEST_OUTCOMES = {
+    **OUTCOMES,
+    Outcome.CLIENT_NO_SHOW: gettext_lazy("Not held: you did not come"),
+    Outcome.REFUNDED: gettext_lazy("Not held"),
+}
+
 
 def next_step(meeting: Meeting, pending=None) -> str:
     """What happens next, in a sentence for the guest."""
     name = meeting.expert.name
+    if meeting.status in ENDED and clock.now() >= meeting.end:
+        if meeting.outcome != Outcome.UNDECIDED:
+            return ""
+        if not meeting.statements.filter(side=Side.CLIENT).exists():
+            return _("Please say whether the meeting took place.")
+        return _("Thank you: your statement is recorded. The outcome follows when it is decided.")
     if pending is not None:
         if pending.proposed_by == Side.CLIENT:
             return _("You proposed a new time; %(name)s is asked to accept it. You get an email when they answer.") % {
@@ -221,10 +247,38 @@ def next_step(meeting: Meeting, pending=None) -> str:
     return ""
 
 
+def statements(meeting: Meeting) -> list[dict]:
+    """S1, S2: what each side stated, as the guest reads it: the words of their own side's
+    list, the expert's summary with the summaries add-on. Stars are the organization's."""
+    rows = []
+    for statement in meeting.statements.order_by("at", "id"):
+        side = Side(statement.side)
+        mine = side == Side.CLIENT
+        rows.append(
+            {
+                "mine": mine,
+                "said": dict(SAID[side]).get(statement.said, statement.said),
+                "summary": statement.summary if meeting.organization.summaries_enabled and not mine else "",
+                "at": statement.at,
+            }
+        )
+    return rows
+
+
 # --- the page ------------------------------------------------------------------------
 
 
-def _page(request, token: str, meeting: Meeting, *, acted: GuestDialog | None = None, error: str = "", status=200):
+def _page(
+    request,
+    token: str,
+    meeting: Meeting,
+    *,
+    acted: GuestDialog | None = None,
+    error: str = "",
+    status=200,
+    conflict: bool = False,
+    chosen: int | None = None,
+):
     now = clock.now()
     zone = _zone(request, meeting)
     shown = displayed_status(meeting, now)
@@ -241,6 +295,7 @@ def _page(request, token: str, meeting: Meeting, *, acted: GuestDialog | None = 
     if acted is not None and acted.name not in actions:
         error = acted.error or "; ".join(str(e) for errors in acted.form.errors.values() for e in errors)
     pending = meeting.pending_alternative if meeting.status in (Status.AGREED, Status.REJECTED) else None
+    stated = statements(meeting)
     context = {
         "meeting": meeting,
         "token": token,
@@ -259,6 +314,11 @@ def _page(request, token: str, meeting: Meeting, *, acted: GuestDialog | None = 
         "options": options,
         "page_url": reverse("web:guest_page", args=[token]),
         "error": error,
+        "conflict": conflict,
+        "chosen": chosen,
+        "ended": meeting.status in ENDED and now >= meeting.end,
+        "statements": stated,
+        "outcome_label": GUEST_OUTCOMES.get(meeting.outcome, meeting.outcome),
     }
     return _render_in(request, zone, "web/booking/guest.html", context, status)
 
@@ -311,16 +371,21 @@ def _refused(dialog: GuestDialog, error: DomainError, meeting: Meeting) -> None:
 
 @require_POST
 def guest_pick(request: HttpRequest, token: str) -> HttpResponse:
-    """B4: the guest picks one of the times the expert offered; it is agreed."""
+    """B4: the guest picks one of the times the expert offered; it is agreed. When it overlaps
+    one of their agreed meetings they are told which, and pick again knowing it (L17)."""
     meeting = _meeting(token)
     try:
         option = int(request.POST.get("option", ""))
     except ValueError:
         option = 0
+    acknowledged = request.POST.get("acknowledge_conflict") == "1"
     try:
-        lifecycle.pick_time_option(meeting.guest, meeting, option)
+        lifecycle.pick_time_option(meeting.guest, meeting, option, acknowledge_conflict=acknowledged)
     except DomainError as refusal:
-        return _page(request, token, meeting, error=refusal.message, status=refusal.status)
+        conflict = refusal.code == "conflict_warning"
+        return _page(
+            request, token, meeting, error=refusal.message, status=refusal.status, conflict=conflict, chosen=option
+        )
     messages.success(request, _("Thank you: the meeting is agreed."))
     return redirect(_page_url(token, request))
 
