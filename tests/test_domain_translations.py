@@ -165,6 +165,16 @@ def test_d4_l19_the_timeline_keeps_english_data_and_shows_the_viewers_words(w, f
     assert "Termin beendet: Versäumt" in page
 
 
+def test_d4_v2_a_czech_client_at_a_cancelled_meetings_door_reads_why_in_czech(w):
+    meeting = w.agreed(hours_ahead=72)
+    lifecycle.cancel_meeting(w.client, meeting, note="Nemohu")
+    browser = signed_in(speaking(w.client, "cs"))
+    door = reverse("rooms:join_meeting", args=[meeting.pk])
+    assert "„zrušena“" in text(browser.get(door))
+    response = browser.post(door)  # V2: entering is refused by the domain
+    assert "Vstoupit lze jen do domluvené schůzky." in text(response)
+
+
 # --- the API ----------------------------------------------------------------------------
 
 
