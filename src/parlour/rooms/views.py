@@ -256,7 +256,7 @@ def media_check(request: HttpRequest, name: str) -> JsonResponse:
         answer = None
     if not isinstance(answer, dict):
         return JsonResponse(
-            {"code": "invalid_media_check", "message": "Send a JSON object.", "rule": "V3"}, status=400
+            {"code": "invalid_media_check", "message": _("Send a JSON object."), "rule": "V3"}, status=400
         )
     try:
         meeting = record_media_check(
@@ -310,7 +310,7 @@ def jitsi_callback(request: HttpRequest) -> JsonResponse:
     if room_ is not None:
         event = platform_for(room_.organization, room_.platform).read_callback(request.headers, request.body)
     if event is None or event.room_name != room_.name:
-        return JsonResponse({"code": "not_found", "message": "No such room.", "rule": "V4"}, status=404)
+        return JsonResponse({"code": "not_found", "message": _("No such room."), "rule": "V4"}, status=404)
     if event.event == "connection_failed":
         report_connection_failure(room_.meeting, side="system")
     else:
