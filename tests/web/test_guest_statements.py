@@ -188,7 +188,9 @@ def test_l17_l5_guest_confirming_an_overlapping_proposal_confirms_again_knowing_
     warned = browser.post(f"/g/{link_token(proposal)}/confirm/", {})
     assert warned.status_code == 409
     html = text(warned)
-    assert "You already have an agreed meeting at this time" in html and "Confirm anyway" in html
+    # The guest's own meeting, named on their clock (Amsterdam).
+    assert "You already have an agreed meeting at this time: Intro call with Eve Expert, " in html
+    assert "Tuesday June 4, 2030, 11:00–11:30 CEST" in html and "Confirm anyway" in html
     assert 'name="confirm-acknowledge_conflict" value="on"' in html
     proposal.refresh_from_db()
     assert proposal.status == Status.AWAITING_APPROVAL
@@ -217,7 +219,8 @@ def test_l17_b4_guest_picking_an_overlapping_time_picks_again_knowing_it(browser
     warned = browser.post(f"/g/{link_token(offer)}/pick/", {"option": first.pk})
     assert warned.status_code == 409
     html = text(warned)
-    assert "You already have an agreed meeting at this time" in html and "Take this time anyway" in html
+    assert "You already have an agreed meeting at this time: Intro call with Eve Expert, Tuesday June 4" in html
+    assert "Take this time anyway" in html
     assert f'id="option-{first.pk}" value="{first.pk}" required checked' in html
     done = browser.post(f"/g/{link_token(offer)}/pick/", {"option": first.pk, "acknowledge_conflict": "1"})
     assert done.status_code == 302

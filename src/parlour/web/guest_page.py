@@ -46,6 +46,7 @@ from .meeting import ENDED, KINDS, SECOND_STEPS, Dialog
 from .meeting_forms import SAID
 from .meeting_labels import OUTCOMES
 from .pages import organization_page
+from .templatetags.booking_times import when
 
 
 def _meeting(token: str) -> Meeting:
@@ -344,7 +345,7 @@ def guest_action(request: HttpRequest, token: str, action: str) -> HttpResponse:
             dialog.kind.run(meeting.guest, meeting, dialog.form.cleaned_data, meeting.organization)
         except DomainError as error:
             status = error.status
-            _refused(dialog, error, meeting)
+            _refused(dialog, error, meeting, zone)
         else:
             messages.success(request, dialog.kind.done)
             url = _page_url(token, request)
@@ -354,9 +355,10 @@ def guest_action(request: HttpRequest, token: str, action: str) -> HttpResponse:
     return _page(request, token, meeting, acted=dialog, status=status)
 
 
-def _refused(dialog: GuestDialog, error: DomainError, meeting: Meeting) -> None:
+def _refused(dialog: GuestDialog, error: DomainError, meeting: Meeting, zone: str) -> None:
     """As on the meeting page: a refusal that asks for a knowing confirmation (L8, L17)
-    becomes the dialog's second step, in the domain's words; any other shows its message."""
+    becomes the dialog's second step, in the domain's words (L17's on the guest's clock);
+    any other shows its message."""
     step = SECOND_STEPS.get(error.code)
     if step is None or dialog.form.cleaned_data.get(step[1]):
         dialog.error = error.message
@@ -364,8 +366,23 @@ def _refused(dialog: GuestDialog, error: DomainError, meeting: Meeting) -> None:
     dialog.step, dialog.confirm_field = step
     dialog.details = {
         **error.details,
-        "message": error.message,
+        "message": _overlap(error, meeting, zone) or error.message,
         "notice_hours": meeting.organization.settings.cancellation_notice_hours,
+    }
+
+
+def _overlap(error: DomainError, meeting: Meeting, zone: str) -> str:
+    """L17 for a guest: the agreed meeting of theirs that overlaps, named on their clock."""
+    other_id = error.details.get("conflicting_meeting") if error.code == "conflict_warning" else None
+    other = Meeting.objects.filter(pk=other_id, guest_id=meeting.guest_id).select_related("service", "expert").first()
+    if other is None:
+        return ""
+    with timezone.override(zone):
+        at = when(other.start, other.end)
+    return _("You already have an agreed meeting at this time: %(service)s with %(name)s, %(when)s.") % {
+        "service": other.service.name,
+        "name": other.expert.name,
+        "when": at,
     }
 
 
@@ -383,9 +400,8 @@ def guest_pick(request: HttpRequest, token: str) -> HttpResponse:
         lifecycle.pick_time_option(meeting.guest, meeting, option, acknowledge_conflict=acknowledged)
     except DomainError as refusal:
         conflict = refusal.code == "conflict_warning"
-        return _page(
-            request, token, meeting, error=refusal.message, status=refusal.status, conflict=conflict, chosen=option
-        )
+        error = _overlap(refusal, meeting, _zone(request, meeting)) or refusal.message
+        return _page(request, token, meeting, error=error, status=refusal.status, conflict=conflict, chosen=option)
     messages.success(request, _("Thank you: the meeting is agreed."))
     return redirect(_page_url(token, request))
 
