@@ -502,3 +502,25 @@ def test_d4_dates_are_written_the_viewers_way(w, variety):
     page = overview(w, w.admin, tab="everyone")
     assert '<html lang="de">' in page.content.decode()
     assert "2. März 2026" in row_html(page, variety["soon"])
+
+
+def test_s3_the_admins_dashboard_lists_the_disputes_to_decide(w):
+    """S3: when the statements disagree an admin decides; the admin's dashboard names the
+    meetings waiting for that, with both sides and a link. Nobody else sees the list."""
+    from parlour.meetings.models import Said
+
+    disputed = held(w, subject="Profiling")
+    outcome.submit_statement(w.expert, disputed, said=Said.HELD, now=disputed.end + timedelta(hours=1))
+    outcome.submit_statement(w.client, disputed, said=Said.NOT_HELD_EXPERT, now=disputed.end + timedelta(hours=2))
+    settled = held(w, hours_ahead=5)
+    outcome.submit_statement(w.client, settled, said=Said.HELD, now=settled.end + timedelta(hours=1))
+
+    page = dashboard(w, w.admin)
+    assert listed(page, "disputes-title") == [disputed.pk]
+    html = page.content.decode()
+    assert f'href="/o/{w.org.slug}/meetings/{disputed.pk}/"' in html
+    assert f"with {w.client.name}, {w.expert.name}" in html
+    for someone in (w.expert, w.client):
+        assert 'id="disputes-title"' not in dashboard(w, someone).content.decode()
+    outcome.decide_dispute(w.admin, fresh(disputed), outcome="refunded", note="", now=disputed.end + timedelta(hours=3))
+    assert 'id="disputes-title"' not in dashboard(w, w.admin).content.decode()

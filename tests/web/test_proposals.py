@@ -286,3 +286,25 @@ def test_b3_an_expert_without_services_is_told_so(w):
     assert "You give no service of this organization yet." in text(response)
     assert signed_in(newcomer).post(address(w), form(w)).status_code == 400
     assert not Meeting.objects.exists()
+
+
+def test_b3_the_meeting_page_offers_its_expert_a_new_proposal_to_the_same_person(w):
+    """B3 "from a meeting": the expert's meeting page links to the proposal form filled in
+    with the meeting's service and its client (or guest); the client sees no such link."""
+    import html
+
+    meeting = w.book(hours_ahead=30)
+    page = text(signed_in(w.expert).get(f"/o/{w.org.slug}/meetings/{meeting.pk}/"))
+    link = re.search(r'<a class="button" href="([^"]+)">Propose another meeting to ([^<]+)</a>', page)
+    assert link is not None and link.group(2) == w.client.name
+    proposal = text(signed_in(w.expert).get(html.unescape(link.group(1))))
+    assert re.search(rf'<option value="{w.client.pk}" selected>', proposal)
+    assert re.search(rf'<option value="{meeting.service_id}" selected>', proposal)
+    assert "Propose another meeting" not in text(signed_in(w.client).get(f"/o/{w.org.slug}/meetings/{meeting.pk}/"))
+
+    guest_meeting = w.book(service=w.free_service, by=w.guest, hours_ahead=40)
+    page = text(signed_in(w.expert).get(f"/o/{w.org.slug}/meetings/{guest_meeting.pk}/"))
+    link = re.search(r'<a class="button" href="([^"]+)">Propose another meeting to ', page)
+    proposal = text(signed_in(w.expert).get(html.unescape(link.group(1))))
+    assert f'value="{w.guest.email}"' in proposal and f'value="{w.guest.name}"' in proposal
+    assert re.search(r'value="guest"[^>]*checked|checked[^>]*value="guest"', proposal)

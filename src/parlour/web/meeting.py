@@ -13,6 +13,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -39,6 +40,7 @@ from . import meeting_forms as f
 from .conversations import conversation_links
 from .meeting_labels import CREDIT_STATUS, DISPLAYED_STATUS, OUTCOMES, SIDES, timeline
 from .pages import organization_page
+from .proposals import CLIENT, GUEST, shows_propose_button
 
 ENDED = (Status.AGREED, Status.COMPLETED, Status.MISSED, Status.FAILED)
 
@@ -323,7 +325,23 @@ def _page(request, organization, meeting, acted: Dialog | None = None, status: i
     if context["pending"] is not None:
         context["proposer_label"] = SIDES[context["pending"].proposed_by]
     context.update(conversation_links(viewer, organization, meeting))  # X2
+    context["propose_url"] = _propose_url(viewer, organization, meeting, side)
     return render(request, "web/meeting/page.html", context, status=status)
+
+
+def _propose_url(viewer: User, organization: Organization, meeting: Meeting, side) -> str | None:
+    """B3 "from a meeting": the meeting's expert proposes another meeting to the same client
+    or guest; the proposal form comes filled in with the service and the person."""
+    if side != Side.EXPERT or not shows_propose_button(viewer, organization):
+        return None
+    query = {"service": meeting.service_id}
+    if meeting.client_id:
+        query.update(party=CLIENT, client=meeting.client_id)
+    else:
+        guest = meeting.guest
+        query.update(party=GUEST, guest_name=guest.name, guest_email=guest.email, guest_phone=guest.phone)
+    kept = {name: value for name, value in query.items() if value}
+    return reverse("web:propose", args=[organization.slug]) + "?" + urlencode(kept)
 
 
 def _statement_row(statement, organization, admin: bool) -> dict:

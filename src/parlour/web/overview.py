@@ -19,13 +19,14 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from parlour.accounts.access import is_admin
 from parlour.accounts.models import Organization
 from parlour.catalog.models import ExpertProfile, Skill
 from parlour.core import clock
 from parlour.core.errors import NotFound
 from parlour.meetings.access import access_meeting, everyone_meetings, my_meetings
 from parlour.meetings.display import STARTING_SOON, DisplayedStatus, MediaState, client_media_state, displayed_status
-from parlour.meetings.models import MediaCheck, Meeting, Review, Side, Statement, Status
+from parlour.meetings.models import MediaCheck, Meeting, Outcome, Review, Side, Statement, Status
 from parlour.meetings.outcome import room_is_open
 
 from .meeting_labels import DISPLAYED_STATUS
@@ -335,8 +336,14 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         )
         .order_by("name", "id")
     )
+    disputed = []
+    if is_admin(request.user, organization):
+        # S3: the disputed meetings wait for an admin; the dashboard says which.
+        found = with_row_fields(Meeting.objects.filter(organization=organization, outcome=Outcome.DISPUTED))
+        disputed = [_disputed(m, organization) for m in found.order_by("start", "id")[:SHORT_LIST]]
     context = {
         "organization": organization,
+        "disputed": disputed,
         "upcoming_count": upcoming.count(),
         "held_count": held.count(),
         "upcoming": [_listed(m, organization, request.user) for m in upcoming[:SHORT_LIST]],
@@ -354,6 +361,12 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "overview_url": reverse("web:overview", args=[organization.slug]),
     }
     return render(request, "web/overview/dashboard.html", context)
+
+
+def _disputed(meeting: Meeting, organization: Organization) -> dict:
+    """A line of the admin's disputes: when, what, and both sides."""
+    url = optional_url("web:meeting", organization.slug, meeting.pk)
+    return {"meeting": meeting, "with": f"{meeting.client_name}, {meeting.expert.name}", "url": url}
 
 
 def _listed(meeting: Meeting, organization: Organization, viewer) -> dict:
