@@ -190,17 +190,17 @@ def _description(meeting: Meeting, *, with_guest_key: bool) -> str:
         lines.append("")
     client_word = _("Guest") if meeting.is_guest_meeting else _("Client")
     lines += [
-        f"{_('Service')}: {meeting.service.name}",
-        f"{_('Expert')}: {meeting.expert.name}",
+        _("Service") + ": " + meeting.service.name,
+        _("Expert") + ": " + meeting.expert.name,
         f"{client_word}: {meeting.client_name}",
-        f"{_('Status')}: {_(meeting.get_status_display())}",
+        _("Status") + ": " + meeting.get_status_display(),
     ]
     if meeting.status == Status.PLANNING:
         lines.append(_("The time is not fixed yet: pick one of the times offered in Parlour."))
-    lines.append(f"{_('Join')}: {_join_url(meeting)}")
+    lines.append(_("Join") + ": " + _join_url(meeting))
     if with_guest_key and meeting.is_guest_meeting:
-        lines.append(f"{_('Guest key')}: {meeting.guest_key}")
-    lines.append(f"{_('Meeting')}: {_meeting_url(meeting)}")
+        lines.append(_("Guest key") + ": " + meeting.guest_key)
+    lines.append(_("Meeting") + ": " + _meeting_url(meeting))
     return "\n".join(lines)
 
 
