@@ -169,7 +169,9 @@ def guest_change_time(request: HttpRequest, token: str, payload: GuestChangeIn):
 
 @router.post("/guest/{token}/confirm", response=ANSWER)
 def guest_confirm(request: HttpRequest, token: str, payload: ConfirmIn | None = None):
-    """L5: the guest confirms the meeting the expert proposed (B3); it is agreed."""
+    """L5: the guest confirms the meeting the expert proposed (B3); it is agreed. An overlap
+    with another agreed meeting of the guest answers 409 ``conflict_warning`` (L17) until
+    sent again with ``acknowledge_conflict``."""
     payload = payload or ConfirmIn()
     meeting = guest_links.meeting_for_link(token)
     meeting = lifecycle.confirm_meeting(meeting.guest, meeting, acknowledge_conflict=payload.acknowledge_conflict)
@@ -188,7 +190,9 @@ def guest_reject(request: HttpRequest, token: str, payload: RejectIn):
 @router.post("/guest/{token}/pick-option", response=ANSWER)
 def guest_pick_option(request: HttpRequest, token: str, payload: PickIn):
     """B4: the guest picks one of the offered times (``time_options``); it is agreed and the
-    other times are released. A time the expert is no longer free at answers 409."""
+    other times are released. A time the expert is no longer free at answers 409; one that
+    overlaps another agreed meeting of the guest answers 409 ``conflict_warning`` (L17) until
+    sent again with ``acknowledge_conflict``."""
     meeting = guest_links.meeting_for_link(token)
     meeting = lifecycle.pick_time_option(
         meeting.guest, meeting, payload.option_id, acknowledge_conflict=payload.acknowledge_conflict
