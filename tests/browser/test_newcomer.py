@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from parlour import demo
+from parlour.accounts.models import User
 from parlour.catalog.models import Service
 from parlour.core import clock
 from parlour.meetings.due import run_due_work
@@ -237,14 +238,23 @@ def test_b1_l2_l10_l12_v2_s1_s2_s3_c2_a_client_books_reschedules_meets_and_settl
 
 
 def test_o4_c3_s3_d4_an_admin_decides_a_dispute_grants_credits_and_switches_reviews_off(browser, new_context, loaded):
-    """Ada (admin) on a phone: finds the disputed meeting in the Everyone tab (O2, D1) and
-    decides it (S3); grants Chris credits bought elsewhere (C3), which his wallet shows, in
-    Dutch (C2, D4); switches the reviews add-on off (O4): Chris's statement form no longer asks
-    for stars or a review, and the experts' pages no longer link to reviews."""
+    """Ada (admin) on a phone: sees every meeting in the Everyone tab (O2, D1), finds the
+    disputed one among her dashboard's disputes to decide and decides it (S3); grants Chris
+    credits bought elsewhere (C3), which his wallet shows, in Dutch (C2, D4); switches the
+    reviews add-on off (O4): Chris's statement form no longer asks for stars or a review, and
+    the experts' pages no longer link to reviews."""
     ada = sign_in(browser, new_context, "ada")
 
-    # O2: the admin's Everyone tab holds every meeting; S3: the disputed one is decided.
-    open_meeting(ada, "Profiling", tab="Everyone")
+    # O2: the admin's Everyone tab holds every meeting, the disputed one too.
+    ada.get_by_role("navigation", name="Main").get_by_role("link", name="Meetings").click()
+    ada.get_by_role("link", name="Everyone", exact=True).click()
+    expect(ada.get_by_role("link", name="Profiling", exact=True)).to_be_visible()
+    # S3: the dashboard names the disputes waiting for her; she opens it and decides.
+    ada.get_by_role("link", name="Dashboard").click()
+    disputes = ada.get_by_role("region", name="Disputes to decide")
+    expect(disputes).to_contain_text("with Cleo Client, Tom Baker")
+    disputes.get_by_role("link", name="Code review").click()
+    expect(ada.get_by_role("heading", level=1)).to_contain_text("Profiling")
     expect(ada.get_by_role("region", name="After the meeting")).to_contain_text("Disputed: an admin decides")
 
     def refund(dialog):
@@ -254,6 +264,8 @@ def test_o4_c3_s3_d4_an_admin_decides_a_dispute_grants_credits_and_switches_revi
     act(ada, "Decide the dispute", "Decide", "The dispute is decided.", refund)
     expect(ada.get_by_role("region", name="After the meeting")).to_contain_text("Refunded")
     expect(ada.get_by_role("button", name="Decide the dispute")).to_have_count(0)
+    ada.get_by_role("link", name="Dashboard").click()
+    expect(ada.get_by_role("region", name="Disputes to decide")).to_have_count(0)
 
     # C3: credits granted from the wallet page.
     ada.get_by_role("navigation", name="Main").get_by_role("link", name="Wallet").click()
@@ -299,6 +311,10 @@ def test_o4_c3_s3_d4_an_admin_decides_a_dispute_grants_credits_and_switches_revi
     expect(ada.get_by_role("heading", name="Eve Evans", level=1)).to_be_visible()
     expect(ada.get_by_role("link", name="Reviews")).to_have_count(0)
     assert ada.errors == [] and chris.errors == []
+
+
+def nina_id() -> int:
+    return User.objects.get(email=demo.email("nina")).pk
 
 
 def sign_in_as_dutch(browser, new_context) -> Page:
@@ -369,14 +385,16 @@ def test_b7_b5_l7_v2_v3_guests_book_cancel_from_the_mail_and_enter_with_the_key(
 
 
 def test_b3_l5_d4_b4_l8_k1_k3_proposals_a_late_cancellation_and_calendars(browser, new_context, loaded):
-    """Eve proposes a meeting to Nina from the overview (B3); Nina, whose pages are in
+    """Eve proposes another meeting to Nina from their meeting's page (B3); Nina, whose pages are in
     Slovak (D4), confirms it and her credits are blocked (L5, C1), then switches her pages to
     English with the footer's switch. Cleo picks one of Carl's offered times (B4), cancels
     her meeting of tomorrow and is told the late charge before it is taken (L8), downloads a
     meeting's .ics from the overview (K1) and subscribes to her calendar feed (K3)."""
     eve = sign_in(browser, new_context, "eve")
-    eve.get_by_role("link", name="Propose a meeting").click()
-    eve.get_by_label("Client", exact=True).select_option(label="Nina Newcomer (nina@parlour.example)")
+    open_meeting(eve, "Preparing your promotion case")
+    eve.get_by_role("link", name="Propose another meeting to Nina Newcomer").click()
+    expect(eve.get_by_role("heading", name="Propose a meeting")).to_be_visible()
+    expect(eve.get_by_label("Client", exact=True)).to_have_value(str(nina_id()))  # filled in from the meeting
     eve.get_by_label("Subject").fill("Next steps")
     start = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=9)
     eve.get_by_label("Date and time").fill(local(start, ZONES["eve"]))
