@@ -17,6 +17,7 @@ from django.utils import translation
 
 import parlour
 from parlour.accounts.models import ApiToken
+from parlour.core.errors import NOT_FOUND, NotFound
 from parlour.meetings import lifecycle, outcome
 from parlour.meetings.models import EventKind, Outcome, Status
 from parlour.meetings.reasons import RejectReason
@@ -127,6 +128,19 @@ def test_d4_no_refusal_of_the_domain_is_written_in_english_only():
                     if isinstance(argument, ast.JoinedStr | ast.Constant):
                         bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert bare == []
+
+
+def test_d4_o3_every_not_found_says_its_whole_sentence():
+    """``NotFound("meeting")`` says "No such meeting." as one translated sentence: each thing
+    looked up anywhere has one in ``core.errors.NOT_FOUND``."""
+    looked_up = set()
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and called(node) == "NotFound" and node.args[:1]:
+                looked_up |= {node.args[0].value} if isinstance(node.args[0], ast.Constant) else set()
+    assert looked_up and looked_up <= set(NOT_FOUND)
+    with translation.override("nl"):
+        assert NotFound("meeting").message == "Deze afspraak bestaat niet."
 
 
 def test_d4_labels_follow_the_active_language_and_keep_their_values():

@@ -45,9 +45,11 @@ class DomainError(Exception):
 NOT_FOUND = {
     "calendar feed": _("No such calendar feed."),
     "client": _("No such client."),
+    "conversation": _("No such conversation."),
     "expert": _("No such expert."),
     "guest": _("No such guest."),
     "meeting": _("No such meeting."),
+    "member": _("No such member."),
     "notification": _("No such notification."),
     "object": _("No such object."),
     "organization": _("No such organization."),
