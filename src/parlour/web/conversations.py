@@ -137,7 +137,17 @@ def thread(conversation: Conversation, meetings: list[Meeting], person: User | G
         for e in events
     ]
     items.sort(key=lambda item: (item["at"], item["kind"] == "message", item["id"]))
-    return {"items": items, "earlier": earlier, "more": shown + PAGE_SIZE}
+    version = f"{max((m.pk for m in rows), default=0)}.{max((e.pk for e in events), default=0)}"
+    return {"items": items, "earlier": earlier, "more": shown + PAGE_SIZE, "version": version}
+
+
+def _polled(request: HttpRequest, shown: dict, context: dict) -> HttpResponse:
+    """The page's poll: nothing to swap (204) while the thread is as the page shows it;
+    otherwise the new thread, and a word for screen readers that something new came."""
+    polled = request.GET.get("version")
+    if polled is not None and polled == shown["version"]:
+        return HttpResponse(status=204)
+    return render(request, "web/conversations/thread.html", {**context, "announce": polled is not None})
 
 
 def _write_refused(request: HttpRequest, refusal: DomainError) -> HttpResponse:
@@ -316,8 +326,8 @@ def conversation_thread(request: HttpRequest, slug: str, conversation_id: int) -
     organization, conversation = _conversation(request, slug, conversation_id)
     domain.mark_seen(request.user, conversation)
     meetings = _meetings(conversation, request.user)
-    context = {"thread": thread(conversation, meetings, request.user, _shown(request)), "organization": organization}
-    return render(request, "web/conversations/thread.html", context)
+    shown = thread(conversation, meetings, request.user, _shown(request))
+    return _polled(request, shown, {"thread": shown, "organization": organization})
 
 
 @login_required
@@ -415,7 +425,7 @@ def _guest_page(request, token, meeting, *, error: str = "", text: str = "", sta
         domain.mark_seen(meeting.guest, conversation, now=now)
         shown = thread(conversation, meetings, meeting.guest, _shown(request))
     else:
-        shown = {"items": [], "earlier": False, "more": PAGE_SIZE}
+        shown = {"items": [], "earlier": False, "more": PAGE_SIZE, "version": "0.0"}
     rows = [
         _meeting_row(m, now, meeting.organization, reverse("web:guest_page", args=[link_token(m)])) for m in meetings
     ]
@@ -461,7 +471,7 @@ def guest_conversation(request: HttpRequest, token: str) -> HttpResponse:
 
 def _guest_thread(request: HttpRequest, meeting: Meeting, *, clear_error: bool = False) -> HttpResponse:
     conversation = access.for_guest_meeting(meeting)
-    shown = {"items": [], "earlier": False, "more": PAGE_SIZE}
+    shown = {"items": [], "earlier": False, "more": PAGE_SIZE, "version": "0.0"}
     if conversation is not None:
         domain.mark_seen(meeting.guest, conversation)
         meetings = list(Meeting.objects.filter(organization=meeting.organization, guest=meeting.guest))
@@ -469,7 +479,9 @@ def _guest_thread(request: HttpRequest, meeting: Meeting, *, clear_error: bool =
     zone = known_zone(meeting.guest.time_zone) or getattr(request.time_zone, "key", "UTC")
     with timezone.override(zone):
         context = {"thread": shown, "guest_view": True, "clear_error": clear_error}
-        return render(request, "web/conversations/thread.html", context)
+        if clear_error:  # the guest's own message, sent in place
+            return render(request, "web/conversations/thread.html", context)
+        return _polled(request, shown, context)
 
 
 @require_GET
