@@ -463,3 +463,123 @@ def test_b3_l5_d4_b4_l8_k1_k3_proposals_a_late_cancellation_and_calendars(browse
     feed = cleo.request.get(address)
     assert feed.ok and "Moving from teaching into UX research" in feed.text()
     assert eve.errors == [] and nina.errors == [] and cleo.errors == []
+
+
+def test_l1_l3_l4_l6_l9_l11_l12_l13_l15_l16_l18_every_answer_a_meeting_page_offers(
+    browser, new_context, loaded, time_machine
+):
+    """The demo's meetings in every state, answered from their pages on phones by the side
+    the rule names, each person in their own language: Chris (Dutch) cancels his request
+    (L1, credits returned); Cleo rejects Tina's proposal with a reason (L6); Eve withdraws her
+    proposal to Nina (L4); Tom rejects Chris's new date and the first date stays (L13); Carl
+    cancels an agreed meeting ten days ahead with a reason (L9); Nina (Slovak) proposes a new
+    date for her rejected request, her credits are blocked again (L11), and Carl confirms it:
+    agreed (L12); Tina moves her guest's call to the free hour after it (L16); Ada hands
+    Cleo's meeting to Carl (L15); and the offer Cleo never answered lapses by itself once its
+    first time has passed (L18)."""
+    chris = sign_in_as_dutch(browser, new_context)
+    chris.get_by_role("link", name="Review of my Django app", exact=True).click()
+    act(chris, "Afspraak annuleren", "Afspraak annuleren", "De afspraak is geannuleerd.")
+    expect(status_of(chris)).to_have_text("Geannuleerd")
+    expect(chris.get_by_role("region", name="Details")).to_contain_text("Teruggegeven")  # L1: credits returned
+
+    cleo = sign_in(browser, new_context, "cleo")
+    open_meeting(cleo, "Reviewing your first pull requests")
+    act(
+        cleo,
+        "Reject",
+        "Reject the meeting",
+        "The meeting is rejected.",
+        lambda dialog: dialog.get_by_label("Reason").select_option(label="The price does not suit me"),
+    )
+    expect(status_of(cleo)).to_have_text("Rejected")
+    expect(cleo.get_by_text("Rejected by client")).to_be_visible()
+
+    eve = sign_in(browser, new_context, "eve")
+    open_meeting(eve, "Preparing your promotion case")
+    act(eve, "Cancel the meeting", "Cancel the meeting", "The meeting is cancelled.")
+    expect(eve.get_by_text("Cancelled by expert")).to_be_visible()
+
+    tom = sign_in(browser, new_context, "tom")
+    open_meeting(tom, "S3 bucket policies")
+    act(
+        tom,
+        "Reject the new date",
+        "Reject the new date",
+        "The new date is rejected.",
+        lambda dialog: dialog.get_by_label("Reason").select_option(label="I am not available at this time"),
+    )
+    expect(status_of(tom)).to_have_text("Scheduled")
+    expect(tom.get_by_text("Alternative date rejected by expert")).to_be_visible()
+    expect(tom.get_by_role("button", name="Confirm the new date")).to_have_count(0)
+
+    carl = sign_in(browser, new_context, "carl")
+    open_meeting(carl, "A four-day week")
+    act(
+        carl,
+        "Cancel the meeting",
+        "Cancel the meeting",
+        "The meeting is cancelled.",
+        lambda dialog: dialog.get_by_label("Reason").select_option(label="Illness"),
+    )
+    expect(carl.get_by_role("region", name="Details")).to_contain_text("Returned")  # L9: all back to Chris
+
+    # L11 in Slovak: Nina asks for her rejected "CV" a day later; her credits are held again.
+    nina = phone(browser, new_context, "Europe/Bratislava")
+    nina.goto("/")
+    nina.get_by_label("Email").fill(demo.email("nina"))
+    nina.get_by_label("Password").fill(demo.PASSWORD)
+    nina.get_by_role("button", name="Sign in").click()
+    nina.get_by_role("link", name="CV", exact=True).click()
+    expect(status_of(nina)).to_have_text("Odmietnuté")
+    cv = Meeting.objects.get(subject="CV")
+    act(
+        nina,
+        "Navrhnúť iný termín",
+        "Navrhnúť tento termín",
+        "Nový termín je navrhnutý",
+        lambda dialog: dialog.get_by_label("Nový dátum a čas").fill(
+            local(cv.start + timedelta(days=1), "Europe/Bratislava")
+        ),
+    )
+    expect(nina.get_by_role("region", name="Podrobnosti")).to_contain_text("Blokované")
+    open_meeting(carl, "CV")
+    act(carl, "Confirm the new date", "Confirm the new date", "The new date is confirmed.")
+    expect(status_of(carl)).to_have_text("Scheduled")  # L12: a rejected meeting becomes agreed
+
+    # L16: Tina moves her guest's intro call to the free hour after it.
+    tina = sign_in(browser, new_context, "tina")
+    open_meeting(tina, "Is mentoring for me?")
+    intro = Meeting.objects.get(subject="Is mentoring for me?")
+    act(
+        tina,
+        "Change time or length",
+        "Change",
+        "The meeting is moved.",
+        lambda dialog: dialog.get_by_label("Date and time").fill(
+            local(intro.start + timedelta(hours=1), ZONES["tina"])
+        ),
+    )
+    expect(tina.get_by_text("Time or length changed by expert")).to_be_visible()
+
+    # L15: Ada hands Cleo's "First steps as a team lead" from Eve to Carl.
+    ada = sign_in(browser, new_context, "ada")
+    open_meeting(ada, "First steps as a team lead", tab="Everyone")
+    act(
+        ada,
+        "Reassign to another expert",
+        "Reassign",
+        "The meeting is reassigned.",
+        lambda dialog: dialog.get_by_label("New expert").select_option(label="Carl Novak"),
+    )
+    expect(ada.get_by_role("region", name="Details")).to_contain_text("Carl Novak")
+
+    # L18: Cleo never picks one of Carl's times; once the first has passed, the offer lapses.
+    planning = Meeting.objects.get(subject="Moving from teaching into UX research")
+    time_machine.move_to(planning.start + timedelta(minutes=1), tick=True)
+    run_due_work(clock.now())
+    open_meeting(cleo, "Moving from teaching into UX research")
+    expect(status_of(cleo)).to_have_text("Cancelled")
+    expect(cleo.get_by_text("Lapsed without answer")).to_be_visible()
+    for page in (chris, cleo, eve, tom, carl, nina, tina, ada):
+        assert page.errors == []
