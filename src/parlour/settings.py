@@ -128,6 +128,8 @@ USE_I18N = True
 # D4: the domain's refusals and labels (statuses, reasons, outcomes) in one catalogue; the
 # pages', the room's and the mails' own words are in their apps' locale/ folders.
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English times on the 24-hour clock like every other language and the mails (formats/en).
+FORMAT_MODULE_PATH = ["parlour.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"
