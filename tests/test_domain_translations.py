@@ -298,3 +298,15 @@ def test_d4_the_apis_labels_are_in_the_callers_language(w):
     assert [event["title"] for event in body["timeline"]][-1] == "Schválil expert"  # L19
     reasons = api(speaking(w.expert, "de")).get(f"/api/v1/orgs/{w.org.slug}/reasons").json()
     assert {"code": "price", "label": "Der Preis passt mir nicht"} in reasons["reject"]
+
+
+def test_d4_q2_the_apis_validation_answers_are_in_the_callers_language(w):
+    meeting = w.agreed(hours_ahead=72)
+    path = f"/orgs/{w.org.slug}/meetings/{meeting.pk}/cancel"
+    response = post(api(speaking(w.client, "nl")), path, {"confirm_late": "sure", "note": 5})
+    body = response.json()
+    assert response.status_code == 422 and (body["code"], body["rule"]) == ("invalid_input", "Q2")
+    said = {error["field"]: error["message"] for error in body["details"]["errors"]}
+    assert said == {"confirm_late": "Invoer moet true of false zijn", "note": "Invoer moet een geldige tekst zijn"}
+    english = post(api(speaking(w.client, "en")), path, {"confirm_late": "sure"}).json()
+    assert english["details"]["errors"][0]["message"] == "Input should be a valid boolean"

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -62,9 +63,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
 def invalid_input(errors: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
     """Pydantic's errors as one ``invalid_input`` answer: 422 (Q2), or 400 when the only
     fault is a date without its offset (Q1)."""
-    listed = [
-        {"field": _field(e.get("loc", ())), "message": e.get("msg", ""), "type": e.get("type", "")} for e in errors
-    ]
+    listed = [{"field": _field(e.get("loc", ())), "message": _fault(e), "type": e.get("type", "")} for e in errors]
     summary = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in listed[:5])
     if listed and all(e["type"] == "timezone_aware" for e in listed):
         message = _("Give dates in ISO 8601 with their offset, e.g. 2030-05-01T09:30:00+02:00 (%(errors)s).") % {
@@ -72,6 +71,61 @@ def invalid_input(errors: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
         }
         return {"code": "invalid_input", "message": message, "rule": "Q1", "details": {"errors": listed}}, 400
     return {"code": "invalid_input", "message": summary + ".", "rule": "Q2", "details": {"errors": listed}}, 422
+
+
+# Pydantic's words for the usual faults, in the caller's language (D4); any other fault is
+# said as pydantic says it.
+FAULTS = {
+    "missing": gettext_lazy("Field required"),
+    "extra_forbidden": gettext_lazy("Extra inputs are not permitted"),
+    "json_invalid": gettext_lazy("The body is not valid JSON"),
+    "string_type": gettext_lazy("Input should be a valid string"),
+    "int_type": gettext_lazy("Input should be a valid integer"),
+    "int_parsing": gettext_lazy("Input should be a valid integer"),
+    "int_from_float": gettext_lazy("Input should be a valid integer"),
+    "float_type": gettext_lazy("Input should be a valid number"),
+    "float_parsing": gettext_lazy("Input should be a valid number"),
+    "bool_type": gettext_lazy("Input should be a valid boolean"),
+    "bool_parsing": gettext_lazy("Input should be a valid boolean"),
+    "datetime_type": gettext_lazy("Input should be a valid datetime"),
+    "datetime_parsing": gettext_lazy("Input should be a valid datetime"),
+    "datetime_from_date_parsing": gettext_lazy("Input should be a valid datetime"),
+    "date_type": gettext_lazy("Input should be a valid date"),
+    "date_parsing": gettext_lazy("Input should be a valid date"),
+    "date_from_datetime_parsing": gettext_lazy("Input should be a valid date"),
+    "time_type": gettext_lazy("Input should be a valid time"),
+    "time_parsing": gettext_lazy("Input should be a valid time"),
+    "timezone_aware": gettext_lazy("Input should have timezone info"),
+    "list_type": gettext_lazy("Input should be a valid list"),
+    "dict_type": gettext_lazy("Input should be an object"),
+    "model_type": gettext_lazy("Input should be an object"),
+    "model_attributes_type": gettext_lazy("Input should be an object"),
+    "literal_error": gettext_lazy("Input should be %(expected)s"),
+    "enum": gettext_lazy("Input should be %(expected)s"),
+    "greater_than": gettext_lazy("Input should be greater than %(gt)s"),
+    "greater_than_equal": gettext_lazy("Input should be greater than or equal to %(ge)s"),
+    "less_than": gettext_lazy("Input should be less than %(lt)s"),
+    "less_than_equal": gettext_lazy("Input should be less than or equal to %(le)s"),
+    "string_too_short": gettext_lazy("String should have at least %(min_length)s characters"),
+    "string_too_long": gettext_lazy("String should have at most %(max_length)s characters"),
+    "too_short": gettext_lazy("List should have at least %(min_length)s items"),
+    "too_long": gettext_lazy("List should have at most %(max_length)s items"),
+}
+
+
+def _fault(error: dict[str, Any]) -> str:
+    """One fault in words: our own validators' message as they wrote it (already in the
+    caller's language), pydantic's usual ones from ``FAULTS``."""
+    said = error.get("msg", "")
+    if error.get("type") == "value_error":
+        return said.removeprefix("Value error, ")
+    words = FAULTS.get(error.get("type", ""))
+    if words is None:
+        return said
+    try:
+        return str(words) % {key: str(value) for key, value in (error.get("ctx") or {}).items()}
+    except (KeyError, TypeError, ValueError):
+        return said
 
 
 def _field(loc) -> str:
