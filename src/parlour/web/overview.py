@@ -313,11 +313,16 @@ def overview_row(request: HttpRequest, slug: str, meeting_id: int) -> HttpRespon
     return render(request, "web/overview/row.html", context)
 
 
-@login_required
 @require_GET
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """D3: how many of my meetings are coming and how many were held, the short lists of
-    both, and the organization's experts by skill."""
+    both, and the organization's experts by skill. A visitor (not signed in) is sent to the
+    organization's page for visitors, where they find what to book (E5); an organization
+    that does not exist is "not found" for them too."""
+    if not request.user.is_authenticated:
+        if not Organization.objects.filter(slug=slug).exists():
+            raise Http404
+        return redirect("web:public_organization", slug)
     organization = organization_page(request, slug)
     now = clock.now()
     mine = with_row_fields(my_meetings(request.user, organization))

@@ -6,6 +6,7 @@ from . import (
     account,
     booking,
     conversations,
+    expert_profile,
     free_dates,
     meeting,
     notifications,
@@ -13,6 +14,7 @@ from . import (
     overview,
     password,
     proposals,
+    public_organization,
     views,
 )
 
@@ -27,7 +29,9 @@ urlpatterns = [
     *overview.urlpatterns,
     *meeting.urlpatterns,
     *booking.urlpatterns,
+    *public_organization.urlpatterns,
     *account.urlpatterns,
+    *expert_profile.urlpatterns,
     *free_dates.urlpatterns,
     *organization.urlpatterns,
     *proposals.urlpatterns,

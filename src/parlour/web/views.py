@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language
 
 from parlour.accounts.access import organizations_of
+from parlour.accounts.models import Organization
 
 
 @require_GET
@@ -32,6 +33,14 @@ def language(request: HttpRequest) -> HttpResponse:
 class SignIn(auth_views.LoginView):
     template_name = "web/signin.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        """E5: where there is one organization, the page a visitor books from is linked here
+        (``/`` leads here). With several, none is named: each gives its own address."""
+        context = super().get_context_data(**kwargs)
+        organizations = list(Organization.objects.order_by("pk").only("slug", "name")[:2])
+        context["public_organization"] = organizations[0] if len(organizations) == 1 else None
+        return context
 
 
 class SignOut(auth_views.LogoutView):
