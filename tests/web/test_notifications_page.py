@@ -160,3 +160,11 @@ def test_n1_n10_a_page_of_many_costs_the_queries_of_a_few(w, django_assert_max_n
     notify(w.client, OrganizationFactory(), 10)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert browser.get("/notifications/").status_code == 200
+
+
+def test_the_list_keeps_the_organizations_areas_in_the_header(w):
+    """The list is outside the organization's addresses; its header still leads back to the
+    dashboard, the meetings and the wallet of the person's organization."""
+    header = text(signed_in(w.client).get("/notifications/")).split("</header>")[0]
+    for area in ("", "meetings/", "wallet/"):
+        assert f'href="/o/{w.org.slug}/{area}"' in header

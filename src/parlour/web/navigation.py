@@ -3,7 +3,7 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from parlour.accounts.access import is_admin, membership_of
+from parlour.accounts.access import is_admin, membership_of, organizations_of
 
 # (address name, label, who sees it: "all", "member" or "admin"), in the header's order.
 AREAS = [
@@ -18,10 +18,16 @@ AREAS = [
 
 def navigation(request) -> dict:
     """Template context: ``navigation``, the header's links for ``request.organization``
-    (set by the organization's pages); areas not served (yet) are left out."""
+    (set by the organization's pages), or on the pages of one's own (account, notifications)
+    for the first organization one belongs to, so the way back is always in the header;
+    areas not served (yet) are left out."""
     organization = getattr(request, "organization", None)
     user = getattr(request, "user", None)
-    if organization is None or user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    if organization is None:
+        organization = next(iter(organizations_of(user)), None)
+    if organization is None:
         return {"navigation": []}
     member = membership_of(user, organization) is not None
     admin = member and is_admin(user, organization)

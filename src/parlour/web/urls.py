@@ -30,6 +30,7 @@ urlpatterns = [
     *meeting.urlpatterns,
     *booking.urlpatterns,
     *public_organization.urlpatterns,
+    *public_organization.urlpatterns,
     *account.urlpatterns,
     *expert_profile.urlpatterns,
     *free_dates.urlpatterns,
