@@ -36,6 +36,8 @@ from parlour.credits import ledger
 from parlour.credits.models import AccountKind, Transfer, TransferKind
 from parlour.meetings.models import Review
 
+from .expert_profile import star_averages
+from .free_dates import serves
 from .middleware import zone_named
 from .pages import organization_page
 
@@ -133,12 +135,28 @@ def account_page(request: HttpRequest, status: int = 200, **shown) -> HttpRespon
         "organizations": [
             {"organization": org, "wallet": url_or_none("web:wallet", org.slug)} for org in organizations_of(user)
         ],
+        "expert_profiles": expert_profiles_of(user),
         **shown,
     }
     response = render(request, "web/account/page.html", context, status=status)
     if "new_token" in shown or "new_feed" in shown:
         response["Cache-Control"] = "no-store"
     return response
+
+
+def expert_profiles_of(user: User) -> list[dict]:
+    """E1: the organizations where the person is an expert, each with the page where they
+    edit their profile there and the page clients see."""
+    memberships = Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
+    return [
+        {
+            "organization": m.organization,
+            "edit": reverse("web:expert_profile_edit", args=[m.organization.slug]),
+            "public": reverse("web:expert_profile", args=[m.organization.slug, user.pk]),
+        }
+        for m in memberships
+        if serves(m)
+    ]
 
 
 def back_to(anchor: str) -> HttpResponse:
@@ -373,6 +391,12 @@ def expert_profile(request: HttpRequest, slug: str, user_id: int) -> HttpRespons
     if organization.reviews_enabled:
         found = Review.objects.filter(organization=organization, expert=expert).order_by("-updated_at", "-id")
         reviews = Paginator(found.only("text", "updated_at"), REVIEWS_PAGE).get_page(request.GET.get("page"))
+    # E1: the stars clients gave are shown to the organization's admins only.
+    admin = request.user.is_authenticated and is_admin(request.user, organization)
+    edit_url = None
+    if admin or expert.pk == request.user.pk:
+        edit_url = reverse("web:expert_profile_edit", args=[organization.slug])
+        edit_url += f"?expert={expert.pk}" if expert.pk != request.user.pk else ""
     context = {
         "organization": organization,
         "expert": expert,
@@ -381,6 +405,8 @@ def expert_profile(request: HttpRequest, slug: str, user_id: int) -> HttpRespons
         "services": services,
         "reviews": reviews,
         "booking_url": url_or_none("web:expert_page", organization.slug, expert.pk),
+        "edit_url": edit_url,
+        "stars": star_averages(organization).get(expert.pk) if admin else None,
     }
     return render(request, "web/account/profile.html", context)
 

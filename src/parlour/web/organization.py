@@ -28,6 +28,7 @@ from parlour.catalog.models import ExpertProfile, Service, Skill
 from parlour.core import clock
 from parlour.meetings.models import OPEN_STATUSES, Meeting
 
+from .expert_profile import star_averages
 from .organization_forms import (
     POLICY_FIELDS,
     AddMemberForm,
@@ -120,12 +121,15 @@ def membership_of_org(organization: Organization, user_id: int) -> Membership:
 
 
 def members_page(request, organization, *, add_form=None, refusal="", new_person=None, status=200) -> HttpResponse:
-    rows = (
+    rows = list(
         Membership.objects.filter(organization=organization)
         .select_related("user")
         .prefetch_related("groups")
         .order_by("user__name", "user_id")
     )
+    stars = star_averages(organization)  # E1: admins see each expert's average, clients never
+    for row in rows:
+        row.stars = stars.get(row.user_id)
     context = {
         "section": "members",
         "rows": rows,
