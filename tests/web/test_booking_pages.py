@@ -16,6 +16,7 @@ from parlour.meetings.guest_links import link_token
 from parlour.meetings.lifecycle import Party
 from parlour.meetings.models import Meeting
 from tests.factories import ServiceFactory, member, on_grid, world
+from tests.web.clients import text
 
 pytestmark = pytest.mark.django_db
 
@@ -386,6 +387,7 @@ def test_b4_client_picks_a_time_option_on_their_pick_page(w):
     client.force_login(w.client)
     page = client.get(url)
     assert page.status_code == 200
+    assert f"Taking a time blocks {meeting.price} credits from your wallet" in text(page)  # C1, before picking
     first = meeting.time_options.order_by("start").first()
     done = client.post(url, {"option": first.pk})
     assert done.status_code == 302 and done["Location"] == f"/o/{w.org.slug}/meetings/{meeting.pk}/"
