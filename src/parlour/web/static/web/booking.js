@@ -5,10 +5,11 @@
   document.documentElement.classList.add("js");
 
   // A visitor who has not chosen a zone on the page sees the calendar on their browser's
-  // clock, even on a first visit (before the tz cookie reached the server).
+  // clock, even on a first visit (before the tz cookie reached the server). A signed-in
+  // person's pages keep their account's zone (data-follows-browser="false").
   function followBrowserZone() {
     const calendar = document.getElementById("calendar");
-    if (!calendar || calendar.dataset.zoneChosen === "true") return;
+    if (!calendar || calendar.dataset.zoneChosen === "true" || calendar.dataset.followsBrowser === "false") return;
     let zone;
     try {
       zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
