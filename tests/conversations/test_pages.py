@@ -183,3 +183,12 @@ def test_i5_the_admin_area_shows_conversations_read_only(w, booked):
     assert "Gus Guest" in text(browser.get("/admin/conversations/conversation/"))
     shown = text(browser.get(f"/admin/conversations/conversation/{conversation.pk}/change/"))
     assert "Hello" in shown and "Save" not in shown
+
+
+def test_b3_propose_from_a_clients_conversation_chooses_the_client(w):
+    conversation = access.of_meeting(w.book())
+    shown = text(signed_in(w.expert).get(page_of(w, conversation)))
+    url = re.search(r'href="([^"]*/propose/\?[^"]*)"', shown).group(1).replace("&amp;", "&")
+    form = text(signed_in(w.expert).get(url))
+    assert re.search(rf'<option value="{w.client.pk}"[^>]*selected', form)
+    assert re.search(rf'<option value="{w.service.pk}"[^>]*selected', form)
