@@ -26,9 +26,7 @@ class Kind(models.TextChoices):
 
 class Conversation(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="conversations")
-    service = models.ForeignKey(
-        Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
-    )
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations")
     client = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.CASCADE, related_name="conversations_as_client"
     )
