@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from parlour.catalog import photos
+from parlour.catalog import profiles
 from parlour.catalog.models import ExpertProfile, Skill
 from parlour.meetings import outcome
 from tests.factories import client as new_client
@@ -169,7 +169,7 @@ def test_e1_a_text_file_named_png_is_refused_with_a_clear_message_and_nothing_ch
 
 def test_e1_a_photo_over_2_mb_is_refused_and_nothing_changes(w, media):
     browser = signed_in(w.expert)
-    big = png_bytes() + b"\x00" * photos.MAX_BYTES
+    big = png_bytes() + b"\x00" * profiles.MAX_BYTES
     response = browser.post(edit_url(w, "photo/"), {"photo": upload(big)})
     assert response.status_code == 400
     assert "The photo is larger than 2 MB" in text(response)

@@ -4,13 +4,18 @@ from django.db.models import Prefetch, Q
 from django.http import HttpRequest
 from ninja import Router
 
+from parlour.accounts.access import require_admin
 from parlour.accounts.models import Membership, Role, User
+from parlour.catalog import profiles
 from parlour.catalog.models import Service, Skill
+from parlour.catalog.profiles import profile_for
+from parlour.core.errors import NotFound
 from parlour.meetings.models import SAID_LABELS, Outcome, Side
 from parlour.meetings.reasons import ExpertCancelReason, RejectReason
 
-from .lookups import organization_for
-from .schemas import ERRORS, ErrorOut, ExpertOut, ReasonsOut, ServiceOut
+from .lookups import organization_for, skill_of, viewer
+from .schemas import ERRORS, ErrorOut, ExpertOut, ProfileIn, ReasonsOut, ServiceOut
+from .slots import checked_id
 
 router = Router(tags=["catalog"])
 
@@ -68,21 +73,49 @@ def list_experts(request: HttpRequest, slug: str):
         )
         .order_by("user__name", "user__id")
     )
-    experts = []
-    for membership in memberships:
-        user = membership.user
-        profile = getattr(membership, "profile", None)
-        experts.append(
-            {
-                "id": user.pk,
-                "name": user.name,
-                "time_zone": profile.time_zone if profile else user.time_zone,
-                "bio": profile.bio if profile else "",
-                "skills": _refs(profile.skills.all()) if profile else [],
-                "service_ids": [s.pk for s in user.given],
-            }
-        )
-    return experts
+    return [_expert(request, membership, [s.pk for s in membership.user.given]) for membership in memberships]
+
+
+def _expert(request: HttpRequest, membership: Membership, service_ids: list[int]) -> dict:
+    user = membership.user
+    profile = getattr(membership, "profile", None)
+    return {
+        "id": user.pk,
+        "name": user.name,
+        "time_zone": profile.time_zone if profile else user.time_zone,
+        "bio": profile.bio if profile else "",
+        "photo_url": request.build_absolute_uri(profile.photo.url) if profile and profile.photo else None,
+        "skills": _refs(profile.skills.all()) if profile else [],
+        "service_ids": service_ids,
+    }
+
+
+@router.patch("/orgs/{slug}/experts/{int:expert_id}/profile", response={200: ExpertOut, ERRORS: ErrorOut})
+def edit_profile(request: HttpRequest, slug: str, expert_id: int, payload: ProfileIn):
+    """E1: change an expert's introduction (``bio``, at most 2000 characters) and/or skills
+    (``skill_ids``: all of them, of the organization's skills); a field left out stays. The
+    expert themself or an admin of the organization may; another member or a client hears
+    403, anyone else "not found" (O3). The photo is uploaded on the expert's profile page."""
+    organization = organization_for(request, slug)
+    active = Service.objects.filter(organization=organization, is_active=True)
+    membership = (
+        Membership.objects.filter(organization=organization, user_id=checked_id(expert_id, "expert"))
+        .filter(Q(role=Role.EXPERT) | Q(user__services__in=active))
+        .select_related("user")
+        .first()
+    )
+    if membership is None:
+        raise NotFound("expert")
+    if viewer(request).pk != membership.user_id:
+        require_admin(viewer(request), organization, rule="E1")
+    skills = None
+    if payload.skill_ids is not None:
+        skills = [skill_of(organization, skill_id) for skill_id in dict.fromkeys(payload.skill_ids)]
+    profile = profile_for(membership)
+    profiles.save_about(profile, bio=payload.bio, skills=skills)
+    membership.profile = profile
+    given = active.filter(experts=membership.user).order_by("name", "id").values_list("pk", flat=True)
+    return _expert(request, membership, list(given))
 
 
 @router.get("/orgs/{slug}/reasons", response={200: ReasonsOut, ERRORS: ErrorOut})

@@ -14,6 +14,7 @@ from ninja import Schema
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, model_validator
 
 from parlour.catalog.models import MAX_LENGTH_MINUTES, MAX_PRICE
+from parlour.catalog.profiles import MAX_BIO
 from parlour.credits.ledger import MAX_GRANT
 from parlour.credits.models import TransferKind
 from parlour.meetings.display import DisplayedStatus, MediaState
@@ -132,8 +133,18 @@ class ExpertOut(Schema):
     name: str
     time_zone: str
     bio: str
+    photo_url: str | None = Field(description="The expert's photo (JPEG, PNG or WebP), if they have one.")
     skills: list[Ref]
     service_ids: list[int]
+
+
+class ProfileIn(Schema):
+    """E1: what changes of an expert's profile; a field left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bio: str | None = Field(None, max_length=MAX_BIO, description="The introduction clients read.")
+    skill_ids: list[Id] | None = Field(None, max_length=200, description="All the expert's skills (replaces them).")
 
 
 class Choice(Schema):

@@ -1,9 +1,11 @@
-"""E1: an expert's photo, kept without an image library.
+"""E1: what an expert (or an admin of the organization) changes of the expert's profile —
+the introduction, the skills and the photo; the web pages and the API call these.
 
-A photo is accepted only when its first bytes say JPEG, PNG or WebP (the file's name and the
-browser's content type are not believed) and it is at most ``MAX_BYTES``. It is stored in
-``MEDIA_ROOT/experts/`` under a random name, so that a name tells nothing and is never
-reused; a new photo or its removal deletes the old file once the change is committed.
+A photo is kept without an image library. It is accepted only when its first bytes say JPEG,
+PNG or WebP (the file's name and the browser's content type are not believed) and it is at
+most ``MAX_BYTES``. It is stored in ``MEDIA_ROOT/experts/`` under a random name, so that a
+name tells nothing and is never reused; a new photo or its removal deletes the old file once
+the change is committed.
 
 ``served`` is the one way a photo leaves the disk (``web.expert_profile.photo``): only a file
 that a profile names, directly in the folder, whose first bytes are one of the three kinds;
@@ -16,8 +18,11 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from .models import ExpertProfile
+from parlour.accounts.models import Membership
 
+from .models import ExpertProfile, Skill
+
+MAX_BIO = 2000
 FOLDER = "experts"
 MAX_BYTES = 2 * 1024 * 1024
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -29,6 +34,26 @@ class PhotoRefused(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+def profile_for(membership: Membership) -> ExpertProfile:
+    """The expert's profile, made (in their own time zone) the first time it is needed."""
+    profile, _made = ExpertProfile.objects.get_or_create(
+        membership=membership, defaults={"time_zone": membership.user.time_zone}
+    )
+    profile.membership = membership
+    return profile
+
+
+def save_about(profile: ExpertProfile, *, bio: str | None = None, skills: list[Skill] | None = None) -> None:
+    """A new introduction and/or skills (the callers have checked the length and that the
+    skills are the organization's); what is None stays."""
+    with transaction.atomic():
+        if bio is not None:
+            profile.bio = bio.strip()
+            profile.save(update_fields=["bio"])
+        if skills is not None:
+            profile.skills.set(skills)
 
 
 def kind_of(head: bytes) -> str | None:

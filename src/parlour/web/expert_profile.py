@@ -16,7 +16,6 @@ clients)."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Avg, Count
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
@@ -29,14 +28,14 @@ from django.views.static import was_modified_since
 
 from parlour.accounts.access import is_admin
 from parlour.accounts.models import Membership, Organization
-from parlour.catalog import photos
-from parlour.catalog.models import ExpertProfile, Skill
+from parlour.catalog import profiles
+from parlour.catalog.models import Skill
+from parlour.catalog.profiles import profile_for
 from parlour.meetings.models import Side, Statement
 
 from .free_dates import experts_of, page_url, whose
 from .pages import organization_page
 
-BIO_MAX = 2000
 PHOTO_CACHE_SECONDS = 24 * 60 * 60
 
 
@@ -56,7 +55,7 @@ def star_averages(organization: Organization) -> dict[int, dict]:
 class ProfileForm(forms.Form):
     bio = forms.CharField(
         label=gettext_lazy("Introduction"),
-        max_length=BIO_MAX,
+        max_length=profiles.MAX_BIO,
         required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=gettext_lazy("What clients read about the expert, at most 2000 characters."),
@@ -83,8 +82,8 @@ class PhotoForm(forms.Form):
     def clean_photo(self):
         upload = self.cleaned_data["photo"]
         try:
-            photos.check(upload)
-        except photos.PhotoRefused as refusal:
+            profiles.check(upload)
+        except profiles.PhotoRefused as refusal:
             if refusal.code == "too_big":
                 raise forms.ValidationError(_("The photo is larger than 2 MB: choose a smaller one.")) from None
             raise forms.ValidationError(
@@ -94,14 +93,6 @@ class PhotoForm(forms.Form):
 
 
 # --- the page -----------------------------------------------------------------------------
-
-
-def profile_for(membership: Membership) -> ExpertProfile:
-    profile, _made = ExpertProfile.objects.get_or_create(
-        membership=membership, defaults={"time_zone": membership.user.time_zone}
-    )
-    profile.membership = membership
-    return profile
 
 
 def chosen(request: HttpRequest, slug: str) -> tuple[Organization, Membership | None]:
@@ -157,11 +148,8 @@ def save_profile(request: HttpRequest, slug: str) -> HttpResponse:
     form = ProfileForm(request.POST, organization=organization)
     if not form.is_valid():
         return profile_page(request, organization, membership, form=form, status=400)
-    profile = profile_for(membership)
-    with transaction.atomic():
-        profile.bio = form.cleaned_data["bio"].strip()
-        profile.save(update_fields=["bio"])
-        profile.skills.set(form.cleaned_data["skills"])
+    data = form.cleaned_data
+    profiles.save_about(profile_for(membership), bio=data["bio"], skills=list(data["skills"]))
     messages.success(request, _("The profile is saved."))
     return back(request, organization, membership)
 
@@ -175,7 +163,7 @@ def upload_photo(request: HttpRequest, slug: str) -> HttpResponse:
     photo_form = PhotoForm(request.POST, request.FILES)
     if not photo_form.is_valid():
         return profile_page(request, organization, membership, photo_form=photo_form, status=400)
-    photos.replace_photo(profile_for(membership), photo_form.cleaned_data["photo"])
+    profiles.replace_photo(profile_for(membership), photo_form.cleaned_data["photo"])
     messages.success(request, _("The photo is saved."))
     return back(request, organization, membership)
 
@@ -186,7 +174,7 @@ def remove_photo(request: HttpRequest, slug: str) -> HttpResponse:
     organization, membership = chosen(request, slug)
     if membership is None:
         raise Http404
-    photos.remove_photo(profile_for(membership))
+    profiles.remove_photo(profile_for(membership))
     messages.success(request, _("The photo is removed."))
     return back(request, organization, membership)
 
@@ -197,7 +185,7 @@ def remove_photo(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def photo(request: HttpRequest, name: str) -> HttpResponse:
     """An expert's photo, to anyone (it is on their public page); anything else: not found."""
-    found = photos.served(name)
+    found = profiles.served(name)
     if found is None:
         raise Http404
     path_, content_type = found
@@ -218,5 +206,5 @@ urlpatterns = [
     path("o/<slug:slug>/profile/save/", save_profile, name="expert_profile_save"),
     path("o/<slug:slug>/profile/photo/", upload_photo, name="expert_profile_photo"),
     path("o/<slug:slug>/profile/photo/remove/", remove_photo, name="expert_profile_photo_remove"),
-    path("media/" + photos.FOLDER + "/<str:name>", photo, name="expert_photo"),
+    path("media/" + profiles.FOLDER + "/<str:name>", photo, name="expert_photo"),
 ]
