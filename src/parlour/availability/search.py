@@ -164,9 +164,12 @@ def _request(service: Service, query: Query) -> slots.SlotRequest:
     )
 
 
-def expert_slots(service: Service, profile: ExpertProfile, query: Query) -> list[datetime]:
-    """E4: the bookable starts of one expert for the service."""
-    free, busy = _engine_inputs(profile, _load([profile], query))
+def expert_slots(
+    service: Service, profile: ExpertProfile, query: Query, *, exclude: Meeting | None = None
+) -> list[datetime]:
+    """E4: the bookable starts of one expert for the service; with ``exclude``, as if that
+    meeting were not there (L16: a meeting's own time is free for it)."""
+    free, busy = _engine_inputs(profile, _load([profile], query, exclude=exclude))
     return slots.bookable_slots(free, busy, _request(service, query))
 
 

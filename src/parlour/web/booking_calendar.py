@@ -16,6 +16,7 @@ from django.http import HttpRequest
 
 from parlour.availability import search
 from parlour.catalog.models import ExpertProfile, Service
+from parlour.meetings.models import Meeting
 
 WEEK = timedelta(days=7)
 
@@ -121,10 +122,12 @@ def week_of(
     profile: ExpertProfile | None = None,
     *,
     any_expert: bool = False,
+    exclude: Meeting | None = None,
 ) -> Week:
     """The free slots of seven local days from ``first``: one expert's (``profile``; none
     while they have no free dates) or, with ``any_expert``, the union over the service's
-    experts (B7). The first day is kept between today and the end of the booking window."""
+    experts (B7). The first day is kept between today and the end of the booking window.
+    ``exclude``: a meeting whose own time counts as free (L16, moving that meeting)."""
     zone = ZoneInfo(zone_name)
     today = now.astimezone(zone).date()
     window = service.organization.settings.booking_window_days
@@ -135,7 +138,7 @@ def week_of(
     if any_expert:
         starts = [moment for moment, _experts in search.service_slots(service, query)]
     elif profile is not None:
-        starts = search.expert_slots(service, profile, query)
+        starts = search.expert_slots(service, profile, query, exclude=exclude)
     else:
         starts = []
     span = timedelta(minutes=length)

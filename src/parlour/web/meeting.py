@@ -11,7 +11,7 @@ step or errors replace the dialog's content, success reloads the page."""
 
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
@@ -27,6 +28,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from parlour.accounts.access import is_admin
 from parlour.accounts.models import Membership, Organization, User
+from parlour.catalog.models import ExpertProfile
 from parlour.core import clock
 from parlour.core.errors import DomainError, NotFound
 from parlour.meetings import lifecycle, outcome
@@ -37,6 +39,7 @@ from parlour.meetings.outcome import room_is_open
 from parlour.meetings.transitions import side_of
 
 from . import meeting_forms as f
+from .booking_calendar import Week, parse_day, week_of
 from .conversations import conversation_links
 from .meeting_labels import CREDIT_STATUS, DISPLAYED_STATUS, OUTCOMES, SIDES, timeline
 from .pages import organization_page
@@ -252,6 +255,9 @@ class Dialog:
     confirm_field: str = ""
     details: dict = field(default_factory=dict)
     opened: bool = False
+    week: Week | None = None  # L16: the expert's free times to choose from (``free_times``)
+    page_url: str = ""
+    current: str = ""  # the meeting's own start, as a free time's value
 
     @property
     def title(self):
@@ -263,6 +269,31 @@ def _dialog(request, organization, meeting, name: str, side, data=None) -> Dialo
     url = reverse(f"web:meeting_{name}", args=[organization.slug, meeting.pk])
     form = kind.form(meeting, side, request.user, data=data, prefix=name)
     return Dialog(name, kind, url, form)
+
+
+def free_times(request: HttpRequest, organization: Organization, meeting: Meeting, dialog: Dialog) -> None:
+    """L16: the change dialog lists the expert's free slots for the meeting's service and a
+    length, a week at a time on the viewer's clock, as if the meeting were not there (its own
+    time is free for it, as ``change_meeting_time`` sees it). The length and week are the
+    ones asked for (``change-length``, ``change-week``), or after a refusal those of the
+    time that was refused."""
+    form = dialog.form
+    wanted, day = request.GET.get("change-length"), parse_day(request.GET.get("change-week"))
+    if form.is_bound:
+        wanted = form.data.get("change-length")
+        chosen = form.cleaned_data.get("start") if hasattr(form, "cleaned_data") else None
+        day = chosen.astimezone(timezone.get_current_timezone()).date() if chosen else None
+    lengths = meeting.service.lengths
+    length = next((n for n in lengths if str(n) == wanted), meeting.length_minutes)
+    service = meeting.service
+    service.organization = organization
+    profile = ExpertProfile.objects.filter(
+        membership__organization=organization, membership__user_id=meeting.expert_id
+    ).first()
+    zone = timezone.get_current_timezone_name()
+    dialog.week = week_of(service, zone, day, length, clock.now(), profile, exclude=meeting)
+    dialog.page_url = reverse("web:meeting", args=[organization.slug, meeting.pk])
+    dialog.current = meeting.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _meeting(request: HttpRequest, slug: str, meeting_id: int) -> tuple[Organization, Meeting]:
@@ -293,6 +324,8 @@ def _page(request, organization, meeting, acted: Dialog | None = None, status: i
     opened = request.GET.get("open")
     for dialog in dialogs:
         dialog.opened = dialog is acted or dialog.name == opened
+        if dialog.name == "change":
+            free_times(request, organization, meeting, dialog)
     shown = displayed_status(meeting, now)
     statements = list(meeting.statements.order_by("at", "id"))
     review = None
@@ -380,6 +413,8 @@ def meeting_action(request: HttpRequest, slug: str, meeting_id: int, action: str
             url = reverse("web:meeting", args=[organization.slug, meeting.pk])
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     if request.htmx:
+        if dialog.name == "change":
+            free_times(request, organization, meeting, dialog)
         return render(request, "web/meeting/dialog_body.html", {"dialog": dialog, "meeting": meeting})
     # A refused action changed nothing: the domain worked on a fresh copy of the meeting.
     return _page(request, organization, meeting, acted=dialog, status=status)

@@ -3,6 +3,8 @@ for, in the viewer's language and time zone, before the domain is called. What t
 refuses is its own business (``meeting.py`` shows its message); what a form refuses is shown
 next to its field and nothing is called."""
 
+from datetime import UTC, datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -128,12 +130,32 @@ class AlternativeForm(ActionForm):
 
 
 class ChangeForm(ActionForm):
-    """L16: another free time or length, directly."""
+    """L16: another free time or length, directly: one of the expert's free slots (``slot``,
+    its start in UTC as the list of free times sends it), or else a date and time typed in
+    the viewer's zone (``start``, the meeting's own until changed)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["start"] = _start(_("Date and time"), initial=self.meeting.start)
+        self.fields["slot"] = forms.CharField(label=_("Free times"), required=False, max_length=40)
+        self.fields["start"] = _start(_("Another date and time"), initial=self.meeting.start)
+        self.fields["start"].required = False
         self.fields["length"] = _lengths(self.meeting)
+
+    def clean(self):
+        data = super().clean()
+        slot = data.get("slot")
+        if slot:
+            try:
+                start = datetime.fromisoformat(slot)
+            except ValueError:
+                start = None
+            if start is None or start.utcoffset() is None:
+                self.add_error("slot", _("Choose one of the free times."))
+            else:
+                data["start"] = start.astimezone(UTC)
+        elif not data.get("start") and "start" not in self.errors:
+            self.add_error("start", _("Choose one of the free times, or give a date and time."))
+        return data
 
 
 class WithdrawForm(ActionForm):
