@@ -74,7 +74,7 @@ class ProfileForm(forms.Form):
 
 class PhotoForm(forms.Form):
     photo = forms.FileField(
-        label=gettext_lazy("Photo"),
+        label=gettext_lazy("A new photo"),
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
         help_text=gettext_lazy("A JPEG, PNG or WebP picture of at most 2 MB."),
     )
