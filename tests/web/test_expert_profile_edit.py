@@ -259,3 +259,11 @@ def test_e1_admins_see_the_average_stars_and_clients_never(w):
             page = text(viewer.get(path))
             assert "on average" not in page and "3.5" not in page and "Stars from clients" not in page
     assert "on average" not in text(signed_in(w.expert).get(edit_url(w)))
+
+
+def test_e5_the_dashboards_experts_by_skill_show_the_photo(w):
+    taxes = Skill.objects.create(organization=w.org, name="Taxes")
+    signed_in(w.expert).post(edit_url(w, "save/"), {"bio": "", "skills": [taxes.pk]})
+    signed_in(w.expert).post(edit_url(w, "photo/"), {"photo": upload(png_bytes())})
+    page = text(signed_in(w.client).get(f"/o/{w.org.slug}/"))
+    assert f'src="/media/{profile_of(w.expert).photo.name}"' in page

@@ -357,7 +357,11 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             {
                 "skill": skill,
                 "experts": [
-                    {"name": p.membership.user.name, "url": optional_url("web:expert_page", slug, p.membership.user_id)}
+                    {
+                        "name": p.membership.user.name,
+                        "url": optional_url("web:expert_page", slug, p.membership.user_id),
+                        "photo": p.photo.url if p.photo else None,
+                    }
                     for p in skill.experts.all()
                 ],
             }
