@@ -200,3 +200,19 @@ def test_v2_the_demo_has_a_guest_meeting_whose_room_is_open_as_it_loads(db, now)
     assert meeting.guest is not None and meeting.status == "agreed"
     assert room_is_open(meeting, now)
     assert room_is_open(meeting, now + timedelta(minutes=30))
+
+
+def test_n1_n10_the_demos_past_was_delivered_then_and_is_not_mailed_again(loaded):
+    """§9: what the demo's history queued is in each person's notification list at the moment
+    it was due (read when over a day old), and nothing of the past is left for the worker to
+    mail when Parlour starts."""
+    from parlour.notifications.models import Notification, OutboxItem, OutboxState
+
+    org = loaded.organization
+    left = OutboxItem.objects.filter(organization=org, state=OutboxState.PENDING).exclude(topic__startswith="room.")
+    assert not left.filter(due_at__lte=NOW).exists()
+    eve = Membership.objects.get(organization=org, user__email=demo.email("eve")).user
+    listed = list(Notification.objects.filter(recipient=eve).order_by("created_at"))
+    assert listed and all(n.created_at <= NOW for n in listed)
+    assert listed[0].read_at is not None and listed[0].created_at < NOW - timedelta(days=1)
+    assert any(n.read_at is None for n in listed if n.created_at > NOW - timedelta(days=1))

@@ -25,6 +25,9 @@ from parlour.meetings import lifecycle, outcome
 from parlour.meetings.lifecycle import Party
 from parlour.meetings.models import Meeting, Said, Status
 from parlour.meetings.reasons import RejectReason
+from parlour.notifications.delivery import ROOM_TOPICS, still_true
+from parlour.notifications.messages import compose
+from parlour.notifications.models import Notification, OutboxItem, OutboxState
 
 SLUG = "demo"
 NAME = "Parlour Demo"
@@ -141,6 +144,7 @@ class DemoBuilder:
         self.add_past_meetings()
         room_now = self.add_meeting_starting_now()
         self.add_conversations()
+        self.deliver_the_past()
         return LoadedDemo(
             organization=self.organization,
             people={
@@ -479,3 +483,33 @@ class DemoBuilder:
             "Hi! Before the call: do I need to prepare anything?",
             now=self.ago(2.5),
         )
+
+    # --- what the past already sent ---------------------------------------------------
+
+    def deliver_the_past(self) -> None:
+        """§9: the messages the demo's history queued were delivered when they were due. Each
+        person's notification list shows them at that moment, read when over a day old, and
+        the worker does not mail them again when ``parlour run`` starts: they would be news
+        of meetings long over. Reminders and links are queued by the worker when they are due."""
+        past = OutboxItem.objects.filter(
+            organization=self.organization, state=OutboxState.PENDING, due_at__lte=self.now
+        ).exclude(topic__startswith=ROOM_TOPICS)
+        read_before = self.now - timedelta(days=1)
+        for item in past.select_related("meeting", "recipient", "recipient_guest").order_by("due_at", "pk"):
+            message = compose(item) if still_true(item, item.due_at) else None
+            item.state = OutboxState.SENT if message else OutboxState.DROPPED
+            item.delivered_at = item.due_at if message else None
+            item.save(update_fields=["state", "delivered_at"])
+            if message and item.recipient_id is not None:
+                Notification.objects.create(
+                    recipient_id=item.recipient_id,
+                    organization=self.organization,
+                    meeting_id=item.meeting_id,
+                    outbox_item=item,
+                    topic=item.topic,
+                    title=message.title[:200],
+                    body=message.body,
+                    link=message.link[:500],
+                    created_at=item.due_at,
+                    read_at=item.due_at if item.due_at < read_before else None,
+                )
