@@ -129,7 +129,7 @@ def test_e1_a_png_photo_is_stored_under_a_random_name_and_served_back_as_png(w, 
     assert served["Content-Type"] == "image/png"
     assert served["X-Content-Type-Options"] == "nosniff"
     assert "max-age" in served["Cache-Control"]
-    assert b"".join(served.streaming_content) == png_bytes()
+    assert served.content == png_bytes()
     again = Client().get(src, headers={"if-modified-since": served["Last-Modified"]})
     assert again.status_code == 304
 

@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Avg, Count
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import http_date
@@ -193,7 +193,8 @@ def photo(request: HttpRequest, name: str) -> HttpResponse:
     if not was_modified_since(request.META.get("HTTP_IF_MODIFIED_SINCE"), modified):
         response = HttpResponseNotModified()
     else:
-        response = FileResponse(path_.open("rb"), content_type=content_type)
+        # A photo is small: read whole, not streamed (a sync stream is buffered under ASGI anyway).
+        response = HttpResponse(path_.read_bytes(), content_type=content_type)
     response["Last-Modified"] = http_date(modified)
     response["Cache-Control"] = f"public, max-age={PHOTO_CACHE_SECONDS}"
     response["X-Content-Type-Options"] = "nosniff"
