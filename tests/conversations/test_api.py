@@ -99,3 +99,13 @@ def test_i2_the_conversations_are_in_the_openapi_description(client):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/orgs/{slug}/conversations/{conversation_id}/assign" in paths
     assert "/api/v1/guest/{token}/conversation/messages" in paths
+
+
+def test_o3_starting_one_with_a_client_whose_conversation_one_may_not_see_is_not_found(w, as_user):
+    """O3, X3: POST /conversations with a client whose conversation the caller may not see."""
+    from tests.factories import member
+
+    conversation = access.of_meeting(w.book())
+    outsider = member(w.org, name="Olga Outsider")  # in no group
+    assert as_user(outsider).org(w).post("/conversations", {"client_id": w.client.pk}).status_code == 404
+    assert not access.may_see(outsider, conversation)

@@ -137,12 +137,26 @@ def test_x2_a_member_starts_one_with_a_client_of_the_organization(w):
         domain.start_conversation(other.expert, w.org, client=newcomer)  # not a member here
 
 
-def test_x2_starting_one_with_a_client_who_has_one_joins_it(w):
+def test_o3_x3_starting_one_with_a_client_whose_conversation_one_may_not_see_is_not_found(w):
+    """O3, X3: a member who may not see a client's conversation (not theirs, not their groups',
+    assigned to someone else) cannot join it by "starting" one: it is not found, and they are
+    neither added nor told of its messages."""
     outsider = member(w.org, name="Olga Outsider")  # in no group: cannot see Cleo's meetings
     conversation = access.of_meeting(w.book())
+    domain.assign_conversation(w.expert, conversation)
+    with pytest.raises(NotFound):
+        domain.start_conversation(outsider, w.org, client=w.client)
     assert not access.may_see(outsider, conversation)
-    assert domain.start_conversation(outsider, w.org, client=w.client) == conversation
-    assert access.may_see(outsider, conversation)
+    assert "Olga Outsider" not in members(conversation)
+    domain.write_message(w.client, conversation, "Private words")
+    assert not n10(recipient=outsider).exists()
+
+
+def test_x2_starting_one_with_a_client_one_may_see_opens_it_without_joining(w):
+    conversation = access.of_meeting(w.book())
+    domain.assign_conversation(w.expert, conversation)  # Carl still sees it through his group
+    assert domain.start_conversation(w.colleague, w.org, client=w.client) == conversation
+    assert members(conversation) == {"Eve Expert"}
 
 
 # --- X3: assignment ----------------------------------------------------------------------

@@ -192,3 +192,11 @@ def test_b3_propose_from_a_clients_conversation_chooses_the_client(w):
     form = text(signed_in(w.expert).get(url))
     assert re.search(rf'<option value="{w.client.pk}"[^>]*selected', form)
     assert re.search(rf'<option value="{w.service.pk}"[^>]*selected', form)
+
+
+def test_o3_starting_one_with_a_client_whose_conversation_one_may_not_see_is_not_found(w):
+    """O3, X3: the list's "start" cannot be used to join a conversation one may not see."""
+    conversation = access.of_meeting(w.book())
+    outsider = member(w.org, name="Olga Outsider")  # in no group
+    assert signed_in(outsider).post(f"/o/{w.org.slug}/conversations/start/", {"client": w.client.pk}).status_code == 404
+    assert not access.may_see(outsider, conversation)

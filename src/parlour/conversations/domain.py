@@ -116,9 +116,10 @@ def start_conversation(
     now: datetime | None = None,
 ) -> Conversation:
     """X2: open the conversation of a meeting's party (from the meeting) or of a client of
-    the organization. An existing one is opened (one per party, X1); the member joins it if
-    they could not see it before. A new one is one-to-one: the member is its member, tied to
-    the meeting's service or else to one of the member's own services."""
+    the organization. An existing one is opened (one per party, X1) when the member may see
+    it, and is "not found" otherwise (O3: nobody joins a conversation by starting it). A new
+    one is one-to-one: the member is its member, tied to the meeting's service or else to
+    one of the member's own services."""
     now = now or clock.now()
     if membership_of(member, organization) is None:
         raise NotFound("conversation")
@@ -141,13 +142,21 @@ def start_conversation(
     with transaction.atomic():
         existing = of_party(organization.pk, **party)
         if existing is not None:
-            if not may_see(member, existing):
-                _add(existing, [member], now)
-            return existing
+            return _seen_by(member, existing)
         conversation, made = _create(
             organization, party, service=service, kind=Kind.DIRECT, created_at=now, last_message_at=now
         )
+        if not made:  # another member's start or a booking made it meanwhile
+            return _seen_by(member, conversation)
         _add(conversation, [member], now)
+    return conversation
+
+
+def _seen_by(member: User, conversation: Conversation) -> Conversation:
+    """O3, X3: an existing conversation is opened only for a member who may see it already;
+    "starting" one never adds anybody to it (it may be assigned to someone else)."""
+    if not may_see(member, conversation):
+        raise NotFound("conversation")
     return conversation
 
 
