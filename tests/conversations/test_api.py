@@ -109,3 +109,22 @@ def test_o3_starting_one_with_a_client_whose_conversation_one_may_not_see_is_not
     outsider = member(w.org, name="Olga Outsider")  # in no group
     assert as_user(outsider).org(w).post("/conversations", {"client_id": w.client.pk}).status_code == 404
     assert not access.may_see(outsider, conversation)
+
+
+def test_o2_o3_a_participant_gets_only_the_meetings_they_may_see(w, as_user):
+    """O2, O3: a member of the service taking part in a guest's conversation, outside Eve's
+    group, is not shown Eve's meeting in it — in the API as on the page."""
+    from tests.factories import member
+    from tests.web.clients import signed_in
+
+    outsider = member(w.org, name="Olga Outsider")  # gives the service, in no group
+    w.free_service.experts.add(outsider)
+    meeting = w.book(service=w.free_service, by=w.guest, hours_ahead=24)
+    conversation = access.of_meeting(meeting)
+    assert conversation.participants.filter(user=outsider).exists()
+    read = as_user(outsider).org(w).get(f"/conversations/{conversation.pk}").json()
+    assert read["meetings"] == []
+    page = signed_in(outsider).get(f"/o/{w.org.slug}/conversations/{conversation.pk}/").content.decode()
+    assert f"/meetings/{meeting.pk}/" not in page
+    seen = as_user(w.expert).org(w).get(f"/conversations/{conversation.pk}").json()
+    assert [m["id"] for m in seen["meetings"]] == [meeting.pk]

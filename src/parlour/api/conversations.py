@@ -67,7 +67,9 @@ class MessageOut(Schema):
 
 
 class ConversationDetail(ConversationOut):
-    meetings: list[MeetingBrief] = Field(description="Every meeting of the party in the organization (X1).")
+    meetings: list[MeetingBrief] = Field(
+        description="The party's meetings in the organization (X1) that the caller may see (O2)."
+    )
     messages: list[MessageOut] = Field(description="Newest first, one page.")
     next_cursor: str | None
 
@@ -196,13 +198,13 @@ def start_conversation(request: HttpRequest, slug: str, payload: StartIn):
 
 @router.get("/orgs/{slug}/conversations/{int:conversation_id}", response={200: ConversationDetail, ERRORS: ErrorOut})
 def get_conversation(request: HttpRequest, slug: str, conversation_id: int, page: Query[PageQuery]):
-    """One conversation: its meetings (X1), members and messages, newest first in pages of
+    """One conversation: its meetings the caller may see (X1, O2), members and messages, newest first in pages of
     ``limit``. Reading it marks its messages read (the first page) and the caller online."""
     user = viewer(request)
     conversation = _conversation(request, slug, conversation_id)
     domain.mark_seen(user, conversation, read=not page.cursor)
     messages, next_cursor = _messages(conversation, page)
-    meetings = conversation.meetings.select_related("service", "expert").order_by("-start", "-id")
+    meetings = access.meetings_seen_by(user, conversation)
     return {
         **conversation_out(access.with_unread(Conversation.objects.filter(pk=conversation.pk), user).get()),
         "meetings": [

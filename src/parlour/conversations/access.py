@@ -60,6 +60,17 @@ def access_conversation(viewer: User, organization: Organization, conversation_i
     return found
 
 
+def meetings_seen_by(viewer: User, conversation: Conversation) -> QuerySet[Meeting]:
+    """The conversation's meetings the viewer may see by O2 (a participant is not shown a
+    meeting of a member outside their groups), newest first; the pages and the API use this."""
+    visible = everyone_meetings(viewer, conversation.organization)
+    return (
+        conversation.meetings.filter(pk__in=visible.values("pk"))
+        .select_related("service", "expert")
+        .order_by("-start", "-id")
+    )
+
+
 def may_see(viewer: User | Guest, conversation: Conversation) -> bool:
     if isinstance(viewer, Guest):
         return conversation.guest_id == viewer.pk

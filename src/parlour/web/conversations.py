@@ -33,7 +33,7 @@ from parlour.conversations import access, domain
 from parlour.conversations.models import Author, Conversation, Message
 from parlour.core import clock
 from parlour.core.errors import DomainError, NotFound
-from parlour.meetings.access import access_meeting, everyone_meetings
+from parlour.meetings.access import access_meeting
 from parlour.meetings.display import displayed_status
 from parlour.meetings.guest_links import link_token, meeting_for_link
 from parlour.meetings.models import EventKind, Meeting, TimelineEvent
@@ -235,12 +235,7 @@ def _conversation(request: HttpRequest, slug: str, conversation_id: int) -> tupl
 
 def _meetings(conversation: Conversation, user: User) -> list[Meeting]:
     """The conversation's meetings the viewer may see (O2), newest first."""
-    visible = everyone_meetings(user, conversation.organization)
-    return list(
-        conversation.meetings.filter(pk__in=visible.values("pk"))
-        .select_related("service", "expert")
-        .order_by("-start", "-id")
-    )
+    return list(access.meetings_seen_by(user, conversation))
 
 
 def assignees(organization: Organization) -> list[dict]:
