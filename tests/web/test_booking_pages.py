@@ -200,11 +200,31 @@ def test_b1_b5_guest_books_a_free_slot_and_sees_the_key_and_their_page(w):
     assert (meeting.start, meeting.status, meeting.expert) == (start, "agreed", w.expert)
     assert meeting.guest.email == "gina@example.net" and meeting.guest.time_zone == "Europe/Amsterdam"
     assert meeting.subject == "Hello"
-    token = link_token(meeting)
-    assert posted["Location"] == f"/o/{w.org.slug}/booked/{token}/"
+    assert posted["Location"] == f"/o/{w.org.slug}/booked/{meeting.pk}/"
     booked = client.get(posted["Location"]).content.decode()
-    assert meeting.guest_key in booked and f"/g/{token}/" in booked
+    assert meeting.guest_key in booked and "We have sent a link to gina@example.net" in booked
+    assert f"/g/{link_token(meeting)}/" not in booked  # the link goes by mail only (O3)
     assert "The meeting is agreed" in booked and "12:00–12:30" in booked
+    assert visitor().get(posted["Location"]).status_code == 404  # another browser
+
+
+def test_o3_x1_booking_with_someone_elses_address_reaches_nothing_of_theirs(w):
+    """Whoever books as a guest has only typed an address: the guest it names keeps their
+    name, and the booker gets neither that guest's link nor their conversation (O3, X1)."""
+    first = datetime(2030, 6, 4, 10, 0, tzinfo=UTC)
+    visitor().post(book_url(w), {**booking(w, first, expert=w.expert), **guest_details()})
+    gina = Meeting.objects.get().guest
+    mallory = visitor()
+    second = datetime(2030, 6, 4, 12, 0, tzinfo=UTC)
+    details = guest_details(name="Mallory", email="GINA@example.net")
+    posted = mallory.post(book_url(w), {**booking(w, second, expert=w.expert), **details})
+    assert posted.status_code == 302
+    taken = Meeting.objects.get(start=second)
+    assert taken.guest == gina
+    gina.refresh_from_db()
+    assert gina.name == "Gina Guest"
+    page = mallory.get(posted["Location"]).content.decode()
+    assert "/g/" not in page and taken.guest_key in page
 
 
 def test_b7_guest_books_a_service_with_any_free_expert(w):

@@ -56,11 +56,17 @@ def guest_for_booking(
     phone: str = "",
     time_zone: str | None = None,
     language: str | None = None,
+    *,
+    by_member: bool = False,
 ) -> Guest:
     """The organization's guest with this email address (compared without regard to letter
-    case), made if there is none. The name is updated to the one given now, and so are the
-    phone number, time zone and language (one of Parlour's, else ignored) when given. Bad
-    input raises ``DomainError`` ``invalid_guest``.
+    case), made if there is none. Bad input raises ``DomainError`` ``invalid_guest``.
+
+    Whoever books as a guest has only typed the address, so a self-booking never changes a
+    guest that exists: their name, time zone and language stay, and a phone number is only
+    added where there was none (O3). A member making a proposal (``by_member``) updates the
+    name, and the phone number, time zone and language (one of Parlour's, else ignored)
+    when given.
 
     Call it inside the booking's transaction, so that a refused booking leaves no guest
     behind."""
@@ -81,13 +87,16 @@ def guest_for_booking(
                 )
         except IntegrityError:
             guest = Guest.objects.select_for_update().get(organization=organization, email__iexact=email)
-    changed = {"name": name}
-    if phone:
-        changed["phone"] = phone
-    if time_zone:
-        changed["time_zone"] = time_zone
-    if language:
-        changed["language"] = language
+    if not by_member:
+        changed = {"phone": phone} if phone and not guest.phone else {}
+    else:
+        changed = {"name": name}
+        if phone:
+            changed["phone"] = phone
+        if time_zone:
+            changed["time_zone"] = time_zone
+        if language:
+            changed["language"] = language
     changed = {key: value for key, value in changed.items() if getattr(guest, key) != value}
     if changed:
         for key, value in changed.items():

@@ -14,7 +14,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
-from django.urls import reverse
 from ninja import Field, Router
 
 from parlour.core import clock
@@ -61,11 +60,6 @@ class GuestLinkMeetingOut(GuestMeetingOut):
 
 
 ANSWER = {200: GuestLinkMeetingOut, ERRORS: ErrorOut}
-
-
-def guest_link(meeting: Meeting) -> str:
-    """The path of the meeting's guest link, ``/api/v1/guest/<token>``."""
-    return reverse("api-v1:guest_meeting", kwargs={"token": guest_links.link_token(meeting)})
 
 
 def meeting_view(meeting: Meeting, now: datetime | None = None) -> dict:

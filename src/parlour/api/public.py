@@ -25,7 +25,7 @@ from parlour.core.errors import DomainError, NotFound
 from parlour.meetings import lifecycle
 from parlour.meetings.lifecycle import Party
 
-from .guest import guest_link, meeting_view
+from .guest import meeting_view
 from .schemas import (
     ERRORS,
     ErrorOut,
@@ -123,7 +123,8 @@ def public_book(request: HttpRequest, slug: str, payload: PublicBookIn):
     A guest sends ``guest`` (name, email, optional phone and time zone) and may book free
     services only; booking again with the same email is the same guest. A signed-in client
     sends no ``guest``. The answer is the meeting, dated in the guest's (or client's) zone,
-    with its guest key and, for a guest, the path of their own link to it."""
+    with its guest key. A guest's own link to it goes to their email only: typing an address
+    proves nothing, and the link reaches everything of that guest (O3, X1)."""
     organization = _organization(slug)
     service = active_service(organization, payload.service_id)
     expert = None if payload.expert_id is None else expert_of_service(service, payload.expert_id)
@@ -151,4 +152,4 @@ def public_book(request: HttpRequest, slug: str, payload: PublicBookIn):
             subject=payload.subject,
             description=payload.description,
         )
-    return Status(201, {**meeting_view(meeting), "guest_link": guest_link(meeting) if meeting.guest_id else None})
+    return Status(201, meeting_view(meeting))

@@ -585,7 +585,8 @@ class GuestMeetingOut(Schema):
 
 
 class PublicBookingOut(GuestMeetingOut):
-    guest_link: str | None = Field(description="B5: the guest's own link to this meeting; null for a client.")
+    """The booked meeting. A guest's own link is sent to their email, never in this answer
+    (O3): whoever books only typed the address."""
 
 
 class GuestCancelIn(Input):

@@ -30,7 +30,6 @@ from parlour.core.errors import DomainError, NotFound
 from parlour.meetings import lifecycle
 from parlour.meetings.access import access_meeting
 from parlour.meetings.display import displayed_status
-from parlour.meetings.guest_links import link_token, meeting_for_link
 from parlour.meetings.lifecycle import MAX_TEXT, Party
 
 from . import guest_page
@@ -216,8 +215,9 @@ def book(request: HttpRequest, slug: str) -> HttpResponse:
             error = None if fields else refusal.message
             status = refusal.status
         else:
-            ref = link_token(meeting) if meeting.guest_id else meeting.pk
-            return redirect("web:booked", slug, ref)
+            if meeting.guest_id:
+                _remember_booked(request, meeting)
+            return redirect("web:booked", slug, meeting.pk)
     context = {
         "organization": organization,
         "service": service,
@@ -263,37 +263,41 @@ def _book(organization, service, expert, person, data: dict, start: datetime, le
         )
 
 
+BOOKED = "parlour.booked"  # the session's list of meetings its visitor just booked as a guest
+
+
+def _remember_booked(request: HttpRequest, meeting) -> None:
+    request.session[BOOKED] = [*request.session.get(BOOKED, [])[-9:], meeting.pk]
+
+
 @require_GET
-def booked(request: HttpRequest, slug: str, ref: str) -> HttpResponse:
-    """B2, B5: what happens next: the expert confirms, or it is agreed. A guest sees their
-    guest key and the link to their own page (``ref`` is that link's token); a client's
-    ``ref`` is the meeting's id, visible to them only."""
+def booked(request: HttpRequest, slug: str, meeting_id: int) -> HttpResponse:
+    """B2, B5: what happens next: the expert confirms, or it is agreed. A client sees their
+    meeting's page; a guest, in the browser that booked, sees the guest key and is told that
+    the link to their own page is in their email. The link itself is never shown here:
+    whoever books has only typed the address, and the link reaches everything of that guest
+    (O3, X1)."""
     organization = public_organization(request, slug)
-    if ref.isdigit():
+    if meeting_id in request.session.get(BOOKED, []):
+        meeting = organization.meetings.select_related("guest", "service", "expert").filter(pk=meeting_id).first()
+        if meeting is None or meeting.guest_id is None:
+            raise Http404
+        zone = visitor_zone(request, None)[0]
+    else:
         if not request.user.is_authenticated:
             raise Http404
         try:
-            meeting = access_meeting(request.user, organization, ref)
+            meeting = access_meeting(request.user, organization, meeting_id)
         except NotFound:
             raise Http404 from None
         if meeting.client_id != request.user.pk:
             raise Http404
         zone = request.user.time_zone or "UTC"
-        token = None
-    else:
-        try:
-            meeting = meeting_for_link(ref)
-        except NotFound:
-            raise Http404 from None
-        if meeting.organization_id != organization.pk:
-            raise Http404
-        zone = meeting.guest.time_zone or "UTC"
-        token = ref
     context = {
         "organization": organization,
         "meeting": meeting,
         "status": displayed_status(meeting, clock.now()),
-        "token": token,
+        "guest": meeting.guest_id is not None,
         "zone": zone,
         "meeting_url": f"/o/{organization.slug}/meetings/{meeting.pk}/",
     }
@@ -304,7 +308,7 @@ urlpatterns = [
     path("o/<slug:slug>/experts/<int:user_id>/", expert_page, name="expert_page"),
     path("o/<slug:slug>/services/<int:service_id>/", service_page, name="service_page"),
     path("o/<slug:slug>/book/", book, name="book"),
-    path("o/<slug:slug>/booked/<str:ref>/", booked, name="booked"),
+    path("o/<slug:slug>/booked/<int:meeting_id>/", booked, name="booked"),
     path("o/<slug:slug>/meetings/<int:meeting_id>/options/", guest_page.pick_page, name="pick_option"),
     *guest_page.urlpatterns,  # the guest's own page and its actions (g/<token>/…)
 ]

@@ -234,7 +234,9 @@ def _propose(organization: Organization, expert: User, data: dict, chosen: list[
         if data["party"] == CLIENT:
             party = Party(client=data["client"])
         else:
-            guest = guest_for_booking(organization, data["guest_name"], data["guest_email"], data["guest_phone"])
+            guest = guest_for_booking(
+                organization, data["guest_name"], data["guest_email"], data["guest_phone"], by_member=True
+            )
             party = Party(guest=guest)
         what = {
             "service": data["service"],
