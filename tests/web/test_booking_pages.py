@@ -340,6 +340,8 @@ def test_l16_guest_changes_the_time_to_another_free_slot(w):
     calendar = client.get(f"/g/{token}/change/").content.decode()
     new = "2030-06-07T13:00:00Z"
     assert new in slots_shown(calendar)
+    own = meeting.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert own in slots_shown(calendar)  # free for itself: a change of length only
     confirm = client.get(f"/g/{token}/change/", {"start": new, "length": 30, "tz": "UTC"}).content.decode()
     assert "13:00–13:30" in confirm and "Move the meeting" in confirm
     moved = client.post(f"/g/{token}/change/", {"start": new, "length": 30, "tz": "UTC"})

@@ -465,7 +465,8 @@ def guest_time(request: HttpRequest, token: str, mode: str) -> HttpResponse:
         .first()
     )
     day = start.astimezone(ZoneInfo(zone)).date() if start else parse_day(data.get("week"))
-    week = week_of(service, zone, day, length, clock.now(), profile)
+    # L16: the meeting's own time is free for itself, as the domain's check counts it.
+    week = week_of(service, zone, day, length, clock.now(), profile, exclude=meeting if mode == "change" else None)
     url = reverse(f"web:guest_{mode}", args=[token])
     context = {
         "mode": mode,
