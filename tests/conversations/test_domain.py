@@ -301,6 +301,40 @@ def test_n10_never_two_unsent_for_one_conversation(w, mailoutbox):
     assert n10(recipient=w.expert).count() == 2  # the first one left: a new one may go
 
 
+def test_n10_only_members_of_the_organization_are_told(w):
+    """N10, O3: a person taking part who is not (or no longer) a member of the organization
+    gets no mail with the message's words; the guest side is still told."""
+    conversation = access.of_meeting(w.book(service=w.free_service, by=w.guest, hours_ahead=24))
+    stranger = member(OrganizationFactory(), name="Sam Stranger")  # a member elsewhere only
+    conversation.participants.create(user=stranger, added_at=NOW)
+    domain.write_message(w.guest, conversation, "Hello there")
+    assert set(n10().values_list("recipient__name", flat=True)) == {"Eve Expert", "Carl Colleague"}
+    Conversation.objects.filter(pk=conversation.pk).update(assigned_to=stranger)
+    domain.write_message(w.guest, conversation, "Still there?", now=at(0.1))
+    domain.write_message(w.expert, conversation, "Hi Gus", now=at(0.2))
+    assert not n10(recipient=stranger).exists() and n10(recipient_guest=w.guest).count() == 1
+
+
+def test_n10_x3_a_removed_member_leaves_the_organizations_conversations(w):
+    """N10, X3, O3: when a membership ends (the settings page, the admin, anywhere), the person
+    stops taking part in the organization's conversations and is no longer assigned to any."""
+    booked = access.of_meeting(w.book(service=w.free_service, by=w.guest, hours_ahead=24))
+    assigned = access.of_meeting(w.book())
+    domain.assign_conversation(w.colleague, assigned)
+    elsewhere = world()
+    elsewhere_conversation = access.of_meeting(elsewhere.book(service=elsewhere.free_service, by=elsewhere.guest))
+    Membership.objects.create(organization=elsewhere.org, user=w.colleague)
+    elsewhere_conversation.participants.create(user=w.colleague, added_at=NOW)
+    Membership.objects.get(organization=w.org, user=w.colleague).delete()
+    assert members(booked) == {"Eve Expert"}
+    assigned.refresh_from_db()
+    assert assigned.assigned_to is None and members(assigned) == set()
+    assert not access.may_see(w.colleague, booked) and not access.may_see(w.colleague, assigned)
+    assert "Carl Colleague" in members(elsewhere_conversation)  # another organization's: kept
+    domain.write_message(w.guest, booked, "Anyone?")
+    assert set(n10().values_list("recipient__name", flat=True)) == {"Eve Expert"}
+
+
 def test_n10_is_dropped_when_the_conversation_was_read_before_it_left(w):
     conversation = access.of_meeting(w.book(service=w.free_service, by=w.guest, hours_ahead=24))
     domain.write_message(w.expert, conversation, "Hello Gus")

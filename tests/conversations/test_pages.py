@@ -200,3 +200,14 @@ def test_o3_starting_one_with_a_client_whose_conversation_one_may_not_see_is_not
     outsider = member(w.org, name="Olga Outsider")  # in no group
     assert signed_in(outsider).post(f"/o/{w.org.slug}/conversations/start/", {"client": w.client.pk}).status_code == 404
     assert not access.may_see(outsider, conversation)
+
+
+def test_x3_n10_removing_a_member_takes_them_out_of_the_conversations(w, booked):
+    """X3, N10: the settings' "remove" ends the member's part in the organization's
+    conversations and their assignments."""
+    _meeting, conversation = booked
+    domain.assign_conversation(w.colleague, conversation)
+    response = signed_in(w.admin).post(f"/o/{w.org.slug}/settings/members/{w.colleague.pk}/remove/")
+    assert response.status_code == 302
+    conversation.refresh_from_db()
+    assert conversation.assigned_to is None and not conversation.participants.exists()

@@ -12,7 +12,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from parlour.accounts.access import membership_of
-from parlour.accounts.models import ClientAccount, Guest, Organization, User
+from parlour.accounts.models import ClientAccount, Guest, Membership, Organization, User
 from parlour.catalog.models import Service
 from parlour.core import clock
 from parlour.core.errors import DomainError, NotFound
@@ -206,12 +206,19 @@ def write_message(author: Person, conversation: Conversation, text: str, *, now:
 
 
 def _other_side(conversation: Conversation, side: str, author: Person) -> list[Person]:
+    """Who is told of a message (N10): the party, or the participants and the assignee who
+    are members of the organization now (nobody else is mailed the message's words, O3)."""
     if side == Author.MEMBER:
         return [conversation.party]
     members = [p.user for p in conversation.participants.select_related("user")]
     if conversation.assigned_to_id and all(m.pk != conversation.assigned_to_id for m in members):
         members.append(conversation.assigned_to)
-    return [m for m in members if m.pk != author.pk]
+    current = set(
+        Membership.objects.filter(organization_id=conversation.organization_id, user__in=members).values_list(
+            "user_id", flat=True
+        )
+    )
+    return [m for m in members if m.pk != author.pk and m.pk in current]
 
 
 def _presence(conversation: Conversation, person: Person):
@@ -292,6 +299,21 @@ def mark_seen(person: Person, conversation: Conversation, *, read: bool = True, 
         return
     with transaction.atomic():
         _note(conversation, person, now, read=read)
+
+
+# --- a member leaves ---------------------------------------------------------------------
+
+
+def member_left(user_id: int, organization_id: int) -> None:
+    """O3, X3, N10: a person (``user_id``) is no longer a member of the organization: they stop taking part
+    in its conversations and are assigned to none of them (each is open to assignment
+    again). Called whenever a membership is deleted (``conversations.apps``: the settings
+    page, the admin, anything else)."""
+    with transaction.atomic():
+        Participant.objects.filter(conversation__organization_id=organization_id, user_id=user_id).delete()
+        Conversation.objects.filter(organization_id=organization_id, assigned_to_id=user_id).update(
+            assigned_to=None, assigned_at=None
+        )
 
 
 # --- X3: assignment ---------------------------------------------------------------------

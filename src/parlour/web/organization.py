@@ -243,7 +243,9 @@ def open_meetings_as_expert(organization: Organization, user: User):
 def remove_member(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
     """Refused for oneself, for the only admin, and for an expert with meetings still to come
     (planning, awaiting approval or agreed): those are reassigned or cancelled first. The
-    person keeps their account, and their wallet if they are also a client."""
+    person keeps their account, and their wallet if they are also a client; deleting the
+    membership takes them out of the organization's conversations and their assignments
+    (``conversations.domain.member_left``, on every membership's deletion)."""
     organization = admin_page(request, slug)
     membership = membership_of_org(organization, user_id)
     person = membership.user
