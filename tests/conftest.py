@@ -38,6 +38,15 @@ def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> No
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with no rate-limit counters (the cache outlives a test, and ids are
+    used again)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_unless_asked() -> None:
     """Each test starts in English (D4): a request in another language leaves it active in
     the thread, and the domain's words follow the active language."""

@@ -128,3 +128,15 @@ def test_o2_o3_a_participant_gets_only_the_meetings_they_may_see(w, as_user):
     assert f"/meetings/{meeting.pk}/" not in page
     seen = as_user(w.expert).org(w).get(f"/conversations/{conversation.pk}").json()
     assert [m["id"] for m in seen["meetings"]] == [meeting.pk]
+
+
+def test_x2_a_guest_over_the_hourly_limit_is_told_to_wait(guest_world, settings):
+    """X2: the guest API answers 429 with the refusal once the hour's messages are written."""
+    settings.PARLOUR_GUEST_MESSAGES_PER_HOUR = 2
+    w, meeting, conversation = guest_world
+    guest = Api(Client())
+    path = f"/guest/{link_token(meeting)}/conversation/messages"
+    assert [guest.post(path, {"text": f"Hello {n}"}).status_code for n in range(2)] == [201, 201]
+    refused = guest.post(path, {"text": "Hello again"})
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_messages"
+    assert "Wait a while" in refused.json()["message"]

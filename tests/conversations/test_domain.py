@@ -298,7 +298,45 @@ def test_n10_never_two_unsent_for_one_conversation(w, mailoutbox):
     ]
     assert n10(recipient=w.expert).get().state == OutboxState.SENT
     domain.write_message(w.guest, conversation, "One more", now=at(2))
-    assert n10(recipient=w.expert).count() == 2  # the first one left: a new one may go
+    assert n10(recipient=w.expert).count() == 1  # not read since the mail: no second one
+    domain.mark_seen(w.expert, conversation, now=at(3))
+    domain.write_message(w.guest, conversation, "After you read", now=at(4))
+    assert n10(recipient=w.expert).count() == 2  # read since the last mail: a new one may go
+
+
+def test_n10_one_mail_until_the_recipient_reads(w, mailoutbox):
+    """N10: messages written one after another, each after the previous mail has left, make
+    one mail until the recipient reads the conversation (not one per message)."""
+    conversation = access.of_meeting(w.book(service=w.free_service, by=w.guest, hours_ahead=24))
+    for hour in range(1, 5):
+        domain.write_message(w.expert, conversation, f"Note {hour}", now=at(hour))
+        deliver_due(at(hour + 0.5), worker="test")
+    assert n10(recipient_guest=w.guest).count() == 1
+    assert len([m for m in mailoutbox if m.to == [w.guest.email] and m.subject.startswith("New message")]) == 1
+
+
+def test_x2_a_guest_writes_at_most_so_many_messages_an_hour(w, settings):
+    """X2, N10: a guest's (and a person's) messages are limited per hour, with a clear refusal."""
+    settings.PARLOUR_GUEST_MESSAGES_PER_HOUR = 3
+    settings.PARLOUR_MESSAGES_PER_HOUR = 2
+    conversation = access.of_meeting(w.book(service=w.free_service, by=w.guest, hours_ahead=24))
+    for n in range(3):
+        domain.write_message(w.guest, conversation, f"Message {n}")
+    with pytest.raises(DomainError) as refused:
+        domain.write_message(w.guest, conversation, "One too many")
+    assert refused.value.status == 429 and refused.value.code == "too_many_messages"
+    assert "Wait" in refused.value.message
+    assert Message.objects.filter(conversation=conversation).count() == 3
+    for n in range(2):
+        domain.write_message(w.expert, conversation, f"Answer {n}")
+    with pytest.raises(DomainError):
+        domain.write_message(w.expert, conversation, "And more")
+    domain.write_message(w.colleague, conversation, "A colleague still may")
+    from django.utils import translation
+
+    with translation.override("nl"), pytest.raises(DomainError) as refused:
+        domain.write_message(w.expert, conversation, "Nog meer")
+    assert refused.value.message.startswith("U hebt het afgelopen uur veel berichten geschreven.")  # D4
 
 
 def test_n10_only_members_of_the_organization_are_told(w):

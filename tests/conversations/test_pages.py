@@ -211,3 +211,15 @@ def test_x3_n10_removing_a_member_takes_them_out_of_the_conversations(w, booked)
     assert response.status_code == 302
     conversation.refresh_from_db()
     assert conversation.assigned_to is None and not conversation.participants.exists()
+
+
+def test_x2_a_guest_over_the_hourly_limit_sees_why_on_the_page(w, booked, settings):
+    """X2: the guest's page refuses the message over the hour's limit with a clear word (429)."""
+    settings.PARLOUR_GUEST_MESSAGES_PER_HOUR = 1
+    meeting, _conversation = booked
+    link = f"/g/{link_token(meeting)}/conversation/"
+    guest = Client()
+    assert guest.post(link, {"text": "First"}).status_code == 302
+    refused = guest.post(link, {"text": "Second"})
+    assert refused.status_code == 429 and "Wait a while, then write again." in text(refused)
+    assert "Second" in refused.content.decode()  # the words are kept in the box

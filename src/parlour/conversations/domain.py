@@ -7,7 +7,10 @@ naming the rule when it refuses; then nothing has changed."""
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -31,6 +34,7 @@ ONLINE = timedelta(minutes=2)
 SEEN_STEP = timedelta(seconds=30)  # how often a polling page's presence is written again
 EXCERPT = 200
 UNSENT = (OutboxState.PENDING, OutboxState.CLAIMED, OutboxState.SENDING)
+WRITES_WINDOW = 60 * 60  # the messages one may write are counted over this many seconds
 
 Person = User | Guest
 
@@ -178,8 +182,8 @@ def author_side(person: Person, conversation: Conversation) -> str:
 
 
 def write_message(author: Person, conversation: Conversation, text: str, *, now: datetime | None = None) -> Message:
-    """X2: a message from a member, the client or the guest. The other side is told (N10)
-    unless they are online, and never by a second message while one is still unsent."""
+    """X2: a message from a member, the client or the guest, up to so many an hour. The other
+    side is told (N10) unless they are online, and by one mail until they read it."""
     now = now or clock.now()
     text = (text or "").strip()
     if not text:
@@ -189,6 +193,7 @@ def write_message(author: Person, conversation: Conversation, text: str, *, now:
     with transaction.atomic():
         conversation = _lock(conversation)
         side = author_side(author, conversation)
+        _count_a_message(author)
         message = Message.objects.create(
             conversation=conversation,
             side=side,
@@ -203,6 +208,28 @@ def write_message(author: Person, conversation: Conversation, text: str, *, now:
         for recipient in _other_side(conversation, side, author):
             _notify(conversation, recipient, message, now)
     return message
+
+
+def _count_a_message(author: Person) -> None:
+    """X2: a guest writes at most ``PARLOUR_GUEST_MESSAGES_PER_HOUR`` messages an hour (from
+    all of their links together), a signed-in person ``PARLOUR_MESSAGES_PER_HOUR``: a
+    counter in the cache, as for password mails (``web.password``). Over it, refused."""
+    if isinstance(author, Guest):
+        counter, limit = f"parlour.conversations.messages.guest.{author.pk}", settings.PARLOUR_GUEST_MESSAGES_PER_HOUR
+    else:
+        counter, limit = f"parlour.conversations.messages.user.{author.pk}", settings.PARLOUR_MESSAGES_PER_HOUR
+    if (cache.get(counter) or 0) >= limit:
+        raise DomainError(
+            "too_many_messages",
+            _("You have written many messages in the last hour. Wait a while, then write again."),
+            "X2",
+            status=429,
+        )
+    cache.add(counter, 0, WRITES_WINDOW)
+    try:
+        cache.incr(counter)
+    except ValueError:  # expired between add and incr
+        cache.set(counter, 1, WRITES_WINDOW)
 
 
 def _other_side(conversation: Conversation, side: str, author: Person) -> list[Person]:
@@ -231,14 +258,19 @@ def is_online(conversation: Conversation, person: Person, now: datetime) -> bool
 
 
 def _notify(conversation: Conversation, recipient: Person, message: Message, now: datetime) -> None:
-    """N10 to one person of the other side: only when they are not online, and at most one
-    unsent at a time per conversation (the next one after it has left or been dropped)."""
+    """N10 to one person of the other side: only when they are not online, and one mail
+    until they read: none while an earlier one is unsent, nor when one was sent after
+    they last read the conversation (the next one after they have read it)."""
     if is_online(conversation, recipient, now):
         return
     key = f"conversation:{conversation.pk}"
     guest = isinstance(recipient, Guest)
     whom = {"recipient_guest": recipient} if guest else {"recipient": recipient}
-    if OutboxItem.objects.filter(topic=Topic.N10, key=key, state__in=UNSENT, **whom).exists():
+    read_at = _presence(conversation, recipient).values_list("last_read_at", flat=True).first()
+    sent = Q(state=OutboxState.SENT)
+    if read_at is not None:
+        sent &= Q(delivered_at__isnull=True) | Q(delivered_at__gt=read_at)
+    if OutboxItem.objects.filter(Q(state__in=UNSENT) | sent, topic=Topic.N10, key=key, **whom).exists():
         return
     OutboxItem.objects.create(
         organization_id=conversation.organization_id,
