@@ -76,6 +76,10 @@ def test_x3_assign_to_me_and_to_another_by_the_api(guest_world, with_token):
 
 def test_x2_start_with_a_client_and_from_a_meeting(w, as_user):
     api = as_user(w.expert).org(w)
+    from tests.factories import client
+
+    assert api.post("/conversations", {"client_id": client(w.org, name="Nina Newcomer").pk}).status_code == 404  # O2
+    w.propose(to=w.client)
     started = api.post("/conversations", {"client_id": w.client.pk})
     assert started.status_code == 200 and started.json()["party"]["name"] == "Cleo Client"
     proposed = w.propose(to=w.guest, service=w.free_service)

@@ -127,14 +127,35 @@ def test_x2_the_expert_starts_the_conversation_from_a_proposed_meeting(w):
 
 
 def test_x2_a_member_starts_one_with_a_client_of_the_organization(w):
+    w.propose(to=w.client)  # Eve has a meeting with Cleo
+    conversation = domain.start_conversation(w.expert, w.org, client=w.client)
+    assert conversation.client == w.client and conversation.service in (w.service, w.free_service)
     newcomer = client(w.org, name="Nina Newcomer")
-    conversation = domain.start_conversation(w.expert, w.org, client=newcomer)
-    assert conversation.client == newcomer and conversation.service in (w.service, w.free_service)
     other = world()
     with pytest.raises(NotFound):
         domain.start_conversation(w.expert, w.org, client=other.client)  # not a client here
     with pytest.raises(NotFound):
         domain.start_conversation(other.expert, w.org, client=newcomer)  # not a member here
+
+
+def test_o2_x2_a_member_starts_one_only_with_a_client_they_may_see(w):
+    """O2, X2: a member may start a conversation with the clients of the meetings they may see
+    (their own, their groups'); an admin with any client of the organization."""
+    newcomer = client(w.org, name="Nina Newcomer")  # no meeting with anyone
+    w.propose(to=w.client)
+    outsider = member(w.org, name="Olga Outsider")  # in no group
+    assert set(access.clients_seen_by(w.colleague, w.org).values_list("name", flat=True)) == {"Cleo Client"}
+    assert not access.clients_seen_by(outsider, w.org).exists()
+    assert set(access.clients_seen_by(w.admin, w.org).values_list("name", flat=True)) == {
+        "Cleo Client",
+        "Nina Newcomer",
+    }
+    with pytest.raises(NotFound):
+        domain.start_conversation(w.expert, w.org, client=newcomer)
+    with pytest.raises(NotFound):
+        domain.start_conversation(outsider, w.org, client=w.client)
+    assert not Conversation.objects.filter(client=newcomer).exists()
+    assert domain.start_conversation(w.admin, w.org, client=newcomer).client == newcomer
 
 
 def test_o3_x3_starting_one_with_a_client_whose_conversation_one_may_not_see_is_not_found(w):
@@ -213,6 +234,7 @@ def test_x3_a_member_without_services_cannot_assign_to_themselves(w):
 
 
 def test_x3_in_a_one_to_one_conversation_the_assigned_member_is_added(w):
+    w.propose(to=w.client)
     conversation = domain.start_conversation(w.expert, w.org, client=w.client)
     domain.assign_conversation(w.expert, conversation, to=w.colleague, service=w.service)
     conversation.refresh_from_db()

@@ -110,6 +110,7 @@ def test_x2_the_meeting_page_opens_the_conversation_or_starts_one(w, booked):
 
 
 def test_x2_a_member_starts_one_with_a_client_from_the_list(w):
+    w.propose(to=w.client)
     browser = signed_in(w.expert)
     assert "Start a conversation with a client" in text(browser.get(f"/o/{w.org.slug}/conversations/"))
     started = browser.post(f"/o/{w.org.slug}/conversations/start/", {"client": w.client.pk})
@@ -223,3 +224,32 @@ def test_x2_a_guest_over_the_hourly_limit_sees_why_on_the_page(w, booked, settin
     refused = guest.post(link, {"text": "Second"})
     assert refused.status_code == 429 and "Wait a while, then write again." in text(refused)
     assert "Second" in refused.content.decode()  # the words are kept in the box
+
+
+def test_o2_the_start_list_offers_only_the_clients_one_may_see(w):
+    """O2, X2: the "start a conversation" choice lists the clients of the meetings the member
+    may see; an admin's lists every client; a client one may not see is not found."""
+    from tests.factories import client
+
+    newcomer = client(w.org, name="Nina Newcomer")
+    w.propose(to=w.client)
+    listed = signed_in(w.colleague).get(f"/o/{w.org.slug}/conversations/").content.decode()
+    assert "Cleo Client" in listed and "Nina Newcomer" not in listed
+    assert "Nina Newcomer" in signed_in(w.admin).get(f"/o/{w.org.slug}/conversations/").content.decode()
+    started = signed_in(w.colleague).post(f"/o/{w.org.slug}/conversations/start/", {"client": newcomer.pk})
+    assert started.status_code == 404
+
+
+def test_o2_the_start_list_is_bounded_and_searchable(w, monkeypatch):
+    """O2, X2: an admin of many clients gets a bounded list and a search field."""
+    from parlour.web import conversations as pages
+    from tests.factories import client
+
+    monkeypatch.setattr(pages, "CLIENTS_SHOWN", 2)
+    for name in ("Ann Alpha", "Bob Beta", "Cid Gamma"):
+        client(w.org, name=name)
+    page = signed_in(w.admin).get(f"/o/{w.org.slug}/conversations/").content.decode()
+    offered = page.split('id="start-client"')[1].split("</select>")[0]
+    assert offered.count("<option") == 2 and 'name="client_search"' in page
+    found = signed_in(w.admin).get(f"/o/{w.org.slug}/conversations/", {"client_search": "gamma"}).content.decode()
+    assert "Cid Gamma" in found and "Ann Alpha" not in found

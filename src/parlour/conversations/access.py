@@ -60,6 +60,17 @@ def access_conversation(viewer: User, organization: Organization, conversation_i
     return found
 
 
+def clients_seen_by(viewer: User, organization: Organization) -> QuerySet[User]:
+    """X2, O2: the client accounts a member may start a conversation with: an admin any client
+    of the organization; another member the clients of the meetings they may see (their own,
+    their groups'). Sorted by name."""
+    clients = User.objects.filter(client_accounts__organization=organization)
+    if not is_admin(viewer, organization):
+        seen = everyone_meetings(viewer, organization).filter(client__isnull=False).values("client_id")
+        clients = clients.filter(pk__in=seen)
+    return clients.exclude(pk=viewer.pk).order_by("name", "pk")
+
+
 def meetings_seen_by(viewer: User, conversation: Conversation) -> QuerySet[Meeting]:
     """The conversation's meetings the viewer may see by O2 (a participant is not shown a
     meeting of a member outside their groups), newest first; the pages and the API use this."""

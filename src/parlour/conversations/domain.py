@@ -24,7 +24,7 @@ from parlour.meetings.models import Meeting
 from parlour.notifications.delivery import wake_on_commit
 from parlour.notifications.models import OutboxItem, OutboxState, Topic
 
-from .access import may_see, of_party
+from .access import clients_seen_by, may_see, of_party
 from .models import Author, Conversation, Kind, Message, Participant, Presence
 
 MAX_MESSAGE = 4000
@@ -119,11 +119,12 @@ def start_conversation(
     client: User | None = None,
     now: datetime | None = None,
 ) -> Conversation:
-    """X2: open the conversation of a meeting's party (from the meeting) or of a client of
-    the organization. An existing one is opened (one per party, X1) when the member may see
-    it, and is "not found" otherwise (O3: nobody joins a conversation by starting it). A new
-    one is one-to-one: the member is its member, tied to the meeting's service or else to
-    one of the member's own services."""
+    """X2: open the conversation of a meeting's party (from the meeting) or of a client the
+    member may see (``access.clients_seen_by``: an admin any client of the organization;
+    any other is "not found"). An existing one is opened (one per party, X1) when the member
+    may see it, and is "not found" otherwise (O3: nobody joins a conversation by starting
+    it). A new one is one-to-one: the member is its member, tied to the meeting's service or
+    else to one of the member's own services."""
     now = now or clock.now()
     if membership_of(member, organization) is None:
         raise NotFound("conversation")
@@ -139,6 +140,8 @@ def start_conversation(
     else:
         if not ClientAccount.objects.filter(organization=organization, user=client).exists():
             raise NotFound("client")
+        if client.pk != member.pk and not clients_seen_by(member, organization).filter(pk=client.pk).exists():
+            raise NotFound("client")  # O2: a client of no meeting the member may see
         party = {"client": client}
         service = _own_services(member, organization).first()
     if party.get("client") is not None and party["client"].pk == member.pk:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -44,6 +44,7 @@ from .pages import organization_page
 from .proposals import is_proposer, services_given
 
 LIST_SIZE = 200  # conversations on the list, newest message first
+CLIENTS_SHOWN = 100  # clients offered to start a conversation with; more: search by name or email
 PAGE_SIZE = 50  # messages on the page; "Show earlier messages" adds as many again
 MAX_SHOWN = 1000
 POLL_SECONDS = 5
@@ -162,7 +163,8 @@ def _write_refused(request: HttpRequest, refusal: DomainError) -> HttpResponse:
 @require_GET
 def conversation_list(request: HttpRequest, slug: str) -> HttpResponse:
     """The conversations the viewer may see, newest message first, with unread counts; a
-    member may start one with a client of the organization (X2)."""
+    member may start one with a client they may see (X2, O2): the first ``CLIENTS_SHOWN`` by
+    name, and a search field when there are more."""
     organization = organization_page(request, slug)
     user = request.user
     rows = access.with_unread(access.visible_conversations(user, organization), user).select_related(
@@ -177,15 +179,22 @@ def conversation_list(request: HttpRequest, slug: str) -> HttpResponse:
     )
     page = list(rows.order_by("-last_message_at", "-id")[:LIST_SIZE])
     member = membership_of(user, organization) is not None
-    clients = []
+    clients, more, search = [], False, request.GET.get("client_search", "").strip()[:100]
     if member:
-        accounts = ClientAccount.objects.filter(organization=organization).exclude(user=user).select_related("user")
-        clients = sorted((a.user for a in accounts), key=lambda u: (u.name.lower(), u.pk))
+        found = access.clients_seen_by(user, organization)
+        if search:
+            found = found.filter(Q(name__icontains=search) | Q(email__icontains=search))
+        clients = list(found[: CLIENTS_SHOWN + 1])
+        more = len(clients) > CLIENTS_SHOWN
+        clients = clients[:CLIENTS_SHOWN]
     context = {
         "organization": organization,
         "conversations": page,
         "member": member,
         "clients": clients,
+        "clients_more": more,
+        "client_search": search,
+        "clients_shown": CLIENTS_SHOWN,
     }
     return render(request, "web/conversations/list.html", context)
 
