@@ -25,4 +25,7 @@ def _console_error(page: Page, message) -> None:
 
 
 def fits_the_screen(page: Page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """Nothing pushes the page wider than the screen. Compared with the page's own width
+    (``clientWidth``), not ``innerWidth``: a phone's browser (``is_mobile``) widens its layout
+    viewport to a page that sticks out, so ``innerWidth`` grows with the very overflow."""
+    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")

@@ -8,7 +8,7 @@ Each step asserts what the person sees on the page; the database is read only to
 link a mail carries, or to confirm that what the page says is what happened. The demo loads
 at the real "now" (a browser's clock cannot travel); where a rule needs the clock to move,
 time-machine moves it forward for the live server, which runs in this process, and the
-worker's every-minute work (``run_due_work``) runs as ``parlour run``'s worker would."""
+worker's every-minute work runs as ``parlour run``'s worker would."""
 
 import re
 from datetime import timedelta
@@ -22,10 +22,10 @@ from parlour import demo
 from parlour.accounts.models import User
 from parlour.catalog.models import Service
 from parlour.core import clock
-from parlour.meetings.due import run_due_work
 from parlour.meetings.models import Meeting
 from parlour.notifications.messages import compose
 from parlour.notifications.models import OutboxItem, Topic
+from parlour.tasks import every_minute
 from tests.browser.pages import PHONE, fits_the_screen, watched
 
 ZONES = {
@@ -43,7 +43,14 @@ def loaded(live, settings):
     settings.PARLOUR_BASE_URL = live.url
     made = demo.load()
     assert made is not None
+    worker_minute()  # `parlour run` starts its worker: the demo's mails and notifications go out
     return made
+
+
+def worker_minute() -> None:
+    """What ``parlour run``'s worker does every minute: due work (lapses, closing, settling,
+    reminders), then delivery of mails and notifications."""
+    every_minute.call_local()
 
 
 def phone(browser, new_context, zone: str = "Europe/London", **options) -> Page:
@@ -193,7 +200,7 @@ def test_b1_l2_l10_l12_v2_s1_s2_s3_c2_a_client_books_reschedules_meets_and_settl
 
     # V5: after the end the worker closes the meeting by itself: both entered, completed.
     time_machine.move_to(later + timedelta(minutes=61), tick=True)
-    run_due_work(clock.now())
+    worker_minute()
 
     # S2: Eve says it took place and leaves a summary for Cleo.
     open_meeting(eve, "Asking for a raise")
@@ -547,20 +554,20 @@ def test_l1_l3_l4_l6_l9_l11_l12_l13_l15_l16_l18_every_answer_a_meeting_page_offe
     act(carl, "Confirm the new date", "Confirm the new date", "The new date is confirmed.")
     expect(status_of(carl)).to_have_text("Scheduled")  # L12: a rejected meeting becomes agreed
 
-    # L16: Tina moves her guest's intro call to the free hour after it.
+    # L16: Tina moves her guest's intro call to the free hour after it, picked from the
+    # dialog's free times of that day (the one marked as the meeting's current time).
     tina = sign_in(browser, new_context, "tina")
     open_meeting(tina, "Is mentoring for me?")
     intro = Meeting.objects.get(subject="Is mentoring for me?")
-    act(
-        tina,
-        "Change time or length",
-        "Change",
-        "The meeting is moved.",
-        lambda dialog: dialog.get_by_label("Date and time").fill(
-            local(intro.start + timedelta(hours=1), ZONES["tina"])
-        ),
-    )
+    later = (intro.start + timedelta(hours=1)).astimezone(ZoneInfo(ZONES["tina"])).strftime("%H:%M")
+
+    def free_hour_after(dialog):
+        day = dialog.locator(".free-day").filter(has_text="current time")  # the day's own group
+        day.get_by_label(later, exact=True).check()
+
+    act(tina, "Change time or length", "Change", "The meeting is moved.", free_hour_after)
     expect(tina.get_by_text("Time or length changed by expert")).to_be_visible()
+    assert Meeting.objects.get(pk=intro.pk).start == intro.start + timedelta(hours=1)
 
     # L15: Ada hands Cleo's "First steps as a team lead" from Eve to Carl.
     ada = sign_in(browser, new_context, "ada")
@@ -577,9 +584,29 @@ def test_l1_l3_l4_l6_l9_l11_l12_l13_l15_l16_l18_every_answer_a_meeting_page_offe
     # L18: Cleo never picks one of Carl's times; once the first has passed, the offer lapses.
     planning = Meeting.objects.get(subject="Moving from teaching into UX research")
     time_machine.move_to(planning.start + timedelta(minutes=1), tick=True)
-    run_due_work(clock.now())
+    worker_minute()
     open_meeting(cleo, "Moving from teaching into UX research")
     expect(status_of(cleo)).to_have_text("Cancelled")
     expect(cleo.get_by_text("Lapsed without answer")).to_be_visible()
     for page in (chris, cleo, eve, tom, carl, nina, tina, ada):
         assert page.errors == []
+
+
+def test_d4_i1_every_area_of_the_header_fits_a_phone_in_every_language(browser, new_context, loaded):
+    """D4, I1: the admin (whose header offers every area) switches her pages through the
+    footer to each language and opens every area, and a meeting: every page is in that
+    language (its ``lang``) and nothing pushes it sideways on a phone, long German words
+    ("Benachrichtigungen") included."""
+    page = sign_in(browser, new_context, "ada")
+    open_meeting(page, "Profiling", tab="Everyone")
+    meeting_page = page.url
+    for language in ("de", "nl", "cs", "sk", "en"):
+        page.locator("footer select").select_option(language)
+        page.locator("footer").get_by_role("button").click()
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        areas = page.get_by_role("banner").get_by_role("link").evaluate_all("links => links.map(a => a.href)")
+        for address in [*areas, meeting_page]:
+            page.goto(address)
+            expect(page.locator("html")).to_have_attribute("lang", language)
+            assert fits_the_screen(page), (language, address)
+    assert page.errors == []
