@@ -253,3 +253,12 @@ def test_o2_the_start_list_is_bounded_and_searchable(w, monkeypatch):
     assert offered.count("<option") == 2 and 'name="client_search"' in page
     found = signed_in(w.admin).get(f"/o/{w.org.slug}/conversations/", {"client_search": "gamma"}).content.decode()
     assert "Cid Gamma" in found and "Ann Alpha" not in found
+
+
+def test_x2_the_guests_expanded_history_stays_expanded_while_polling(w, booked):
+    """X2: "Show earlier messages" on the guest's page keeps its length in the page's poll, so
+    the next message does not collapse the history again (as on the members' page)."""
+    meeting, _conversation = booked
+    link = f"/g/{link_token(meeting)}/conversation/"
+    page = Client().get(link, {"show": 100}).content.decode()
+    assert f'hx-get="{link}thread/?show=100"' in page
