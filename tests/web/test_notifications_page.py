@@ -108,6 +108,26 @@ def test_n1_n10_a_link_elsewhere_is_never_followed(w):
     assert response["Location"] == "/notifications/"
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        "/\\evil.example/x",  # browsers read /\ as //: another site
+        "https://parlour.example/\\evil.example/x",
+        "/\\/evil.example",
+        "\\\\evil.example/x",
+        "/\t/evil.example/x",
+        "//evil.example/x",
+    ],
+)
+def test_n1_n10_a_path_a_browser_reads_as_another_site_is_never_followed(w, link):
+    """N1, N10, O3: a notification's link that a browser would take to another site (a
+    backslash read as a slash) leads to the list instead."""
+    row = notify(w.client, w.org, link=link)[0]
+    response = signed_in(w.client).get(f"/notifications/{row.pk}/")
+    assert response.status_code == 302 and "evil.example" not in response["Location"]
+    assert response["Location"].startswith("/") and not response["Location"].replace("\\", "/").startswith("//")
+
+
 def test_n1_n10_mark_all_as_read(w):
     notify(w.client, w.org, 3)
     mine_elsewhere = notify(w.expert, w.org, 2)

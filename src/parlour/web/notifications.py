@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
@@ -39,15 +40,18 @@ def unread_count(user) -> int:
 def local_path(link: str) -> str:
     """Where a notification's link leads, on this site: its path (with query and fragment),
     whatever address the mail's links were made with; the list itself for a link that is
-    not a path of Parlour's."""
+    not a path of Parlour's — including one a browser would read as another site's, such as
+    ``/\\evil.example`` (a backslash is read as a slash)."""
     parts = urlsplit(link or "")
     target = parts.path or ""
-    if not target.startswith("/") or target.startswith("//"):
+    if not target.startswith("/"):
         return ""
     if parts.query:
         target += "?" + parts.query
     if parts.fragment:
         target += "#" + parts.fragment
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts=set()):
+        return ""
     return target
 
 
