@@ -46,3 +46,29 @@ def _run_due_work(now) -> None:
 
 def _deliver(now) -> None:
     delivery.deliver_woken(worker=delivery.worker_name())
+
+# K4: external calendars. Their busy times are read every five minutes (and right after
+# connecting), and meetings are written into them within a minute of a change.
+
+
+@db_task()
+def sync_calendar(connection_id: int) -> bool:
+    from parlour.calendars import external
+    from parlour.calendars.models import CalendarConnection
+
+    connection = CalendarConnection.objects.filter(pk=connection_id, enabled=True).first()
+    return connection is not None and external.sync_busy(connection)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def sync_calendars() -> int:
+    from parlour.calendars import external
+
+    return external.sync_all()
+
+
+@db_periodic_task(crontab())
+def write_calendars() -> int:
+    from parlour.calendars import external
+
+    return external.write_due()

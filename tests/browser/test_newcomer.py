@@ -1,8 +1,8 @@
 """A newcomer's walk through the demo in a phone-sized Chromium (I1, I4): ``parlour.demo.load()``
 (what ``parlour demo`` runs) on the live server, then the demo's people sign in with the
 password the demo prints and do what the spec describes by clicking only, as someone who has
-read no docs would. Addresses are typed only where a person is given one: the sign-in page,
-the join page and a public booking page (named in the README) and the link in a mail.
+read no docs would. The only addresses typed are the home page (the one `make demo` prints)
+and the link in a mail; everything else is reached by clicking.
 
 Each step asserts what the person sees on the page; the database is read only to find the
 link a mail carries, or to confirm that what the page says is what happened. The demo loads
@@ -20,7 +20,6 @@ from playwright.sync_api import Page, expect
 
 from parlour import demo
 from parlour.accounts.models import User
-from parlour.catalog.models import Service
 from parlour.core import clock
 from parlour.meetings.models import Meeting
 from parlour.notifications.messages import compose
@@ -337,14 +336,15 @@ def sign_in_as_dutch(browser, new_context) -> Page:
 
 
 def test_b7_b5_l7_v2_v3_guests_book_cancel_from_the_mail_and_enter_with_the_key(browser, new_context, loaded):
-    """Two guests on phones. Greta opens the Intro call's public page (the link the README
-    gives), books it without choosing an expert (B7, a free service: B1), is shown her guest
+    """Two guests on phones. Greta finds the organization's booking page from the home page
+    (E5), books the Intro call without choosing an expert (B7, a free service: B1), is shown her guest
     key (B5) and cancels from the link in her mail (L7). Gina, whose meeting in the demo
     starts now, enters from the sign-in page's "Enter with the key" with her guest key (B5,
     V2) and passes the media check; her expert sees it in the overview (V3, D1)."""
     greta = phone(browser, new_context, "Europe/Amsterdam")
-    intro = Service.objects.get(organization=loaded.organization, name="Intro call")
-    greta.goto(f"/o/{demo.SLUG}/services/{intro.pk}/")
+    greta.goto("/")
+    greta.get_by_role("link", name=f"Book a meeting with {demo.NAME}").click()
+    greta.get_by_role("link", name="Book Intro call with any expert").click()
     expect(greta.get_by_role("heading", name=re.compile("Intro call"), level=1)).to_be_visible()
     expect(greta.locator("#calendar")).to_have_attribute("data-zone", "Europe/Amsterdam")
     greta.get_by_role("link", name=re.compile("Next week")).click()

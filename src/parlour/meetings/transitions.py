@@ -187,7 +187,11 @@ def notify(meeting: Meeting, topic: str, to: Side | User, now: datetime, **paylo
 
 
 def command_room(meeting: Meeting, action: str, now: datetime) -> None:
-    """V1: create, move or cancel the meeting's room on its video platform, after commit."""
+    """V1: create, move or cancel the meeting's room on its video platform, after commit;
+    K4: and bring the expert's external calendar in line with the meeting."""
+    from parlour.calendars.external import queue_meeting
+
+    queue_meeting(meeting, now)
     OutboxItem.objects.create(
         organization_id=meeting.organization_id,
         topic=f"room.{action}",
