@@ -156,12 +156,23 @@ def test_o1_the_new_password_must_be_typed_twice_alike_and_be_good(person, mailo
     assert accepted.status_code == 302
 
 
-def test_o1_requests_are_limited_per_address_whether_or_not_it_has_an_account(person, mailoutbox):
+def test_o1_requests_are_limited_per_visitor_and_address_whether_or_not_it_has_an_account(person, mailoutbox):
     for address in (person.email, "nobody@example.org"):
         answers = [Client().post(FORGOT, {"email": address}).status_code for _ in range(4)]
         assert answers == [200, 200, 200, 429]
     assert len(mailoutbox) == 3
     assert "Too many requests" in text(Client().post(FORGOT, {"email": person.email}))
+
+
+def test_o1_someone_else_asking_for_my_address_does_not_block_my_reset(person, mailoutbox):
+    """O1: the per-address limit counts per visitor and address, so a stranger asking again
+    and again for a person's address cannot keep that person from a new password."""
+    stranger = Client(REMOTE_ADDR="192.0.2.9")
+    answers = [stranger.post(FORGOT, {"email": person.email}).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    mailoutbox.clear()
+    assert Client(REMOTE_ADDR="192.0.2.10").post(FORGOT, {"email": person.email}).status_code == 200
+    assert [m.to for m in mailoutbox] == [[person.email]]
 
 
 def test_o1_requests_are_limited_per_visitor(person, mailoutbox):

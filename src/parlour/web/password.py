@@ -21,8 +21,10 @@ list once delivered, and would keep a live sign-in link in the database. A mail 
 be sent is logged; the person can ask again.
 
 Requests are limited, with counters in the cache as for guest keys (``rooms.views``): per
-visitor address, and per email address whether or not it has an account (so the limit says
-nothing about accounts either)."""
+visitor address, and per visitor and email address together, whether or not the address has
+an account (so the limit says nothing about accounts either). The second is not per email
+address alone: then anyone could ask three times for someone's address and keep them from
+a new password for an hour."""
 
 import logging
 
@@ -52,7 +54,8 @@ from parlour.rooms.views import _client_address as client_address
 logger = logging.getLogger(__name__)
 
 TEMPLATES = "web/password/"
-# Requests counted over this many seconds: per visitor address, and per email address.
+# Requests counted over this many seconds: per visitor address, and per visitor and email
+# address together (counted per email address alone, anyone could block a person's reset).
 WINDOW = 60 * 60
 REQUESTS_PER_VISITOR = 10
 MAILS_PER_ADDRESS = 3
@@ -124,8 +127,9 @@ def forgot(request: HttpRequest) -> HttpResponse:
         error = _("Enter the email address you sign in with.")
         return render(request, TEMPLATES + "forgot.html", {"email": email, "error": error}, status=400)
     address = email.lower()
-    if _over_limit(f"parlour.password.visitor.{client_address(request)}", REQUESTS_PER_VISITOR) or _over_limit(
-        f"parlour.password.email.{address}", MAILS_PER_ADDRESS
+    visitor = client_address(request)
+    if _over_limit(f"parlour.password.visitor.{visitor}", REQUESTS_PER_VISITOR) or _over_limit(
+        f"parlour.password.email.{visitor}.{address}", MAILS_PER_ADDRESS
     ):
         error = _("Too many requests for a new password. Wait an hour, then try again.")
         return render(request, TEMPLATES + "forgot.html", {"email": email, "error": error}, status=429)
