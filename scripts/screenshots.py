@@ -64,14 +64,16 @@ def demo_facts(env: dict) -> dict:
         "from parlour.meetings.guest_links import link_token;"
         "from parlour.accounts.models import User;"
         "from parlour.catalog.models import Service;"
+        "from parlour.conversations.models import Conversation;"
         "now=Meeting.objects.get(subject='Video check-in');"
         "held=Meeting.objects.filter(status='completed', client__isnull=False).first();"
         "eve=User.objects.get(email='eve@parlour.example');"
         "service=Service.objects.filter(organization__slug='demo', name='Intro call').first();"
-        "print(now.pk, link_token(now), now.guest_key, held.pk, eve.pk, service.pk)"
+        "talk=Conversation.objects.get(organization__slug='demo', client__email='cleo@parlour.example');"
+        "print(now.pk, link_token(now), now.guest_key, held.pk, eve.pk, service.pk, talk.pk)"
     )
     out = parlour("shell", "-c", code, env=env).stdout.strip().splitlines()[-1].split()
-    keys = ["room_meeting", "guest_token", "guest_key", "held_meeting", "eve", "intro"]
+    keys = ["room_meeting", "guest_token", "guest_key", "held_meeting", "eve", "intro", "conversation"]
     return dict(zip(keys, out, strict=True))
 
 
@@ -113,9 +115,15 @@ def shoot(chromium: str, base: str, facts: dict) -> list[str]:
         ("overview", "ada@parlour.example", "/o/demo/meetings/?tab=everyone"),
         ("meeting", "cleo@parlour.example", f"/o/demo/meetings/{facts['held_meeting']}/"),
         ("wallet", "cleo@parlour.example", "/o/demo/wallet/"),
+        ("conversations", "eve@parlour.example", "/o/demo/conversations/"),
+        ("conversation", "eve@parlour.example", f"/o/demo/conversations/{facts['conversation']}/"),
+        ("notifications", "eve@parlour.example", "/notifications/"),
+        ("forgot-password", None, "/signin/forgot/"),
         ("account", "cleo@parlour.example", "/account/"),
         ("free-dates", "eve@parlour.example", "/o/demo/free-dates/"),
         ("settings", "ada@parlour.example", "/o/demo/settings/"),
+        ("organization-page", None, "/o/demo/experts/"),
+        ("profile", "eve@parlour.example", "/o/demo/profile/"),
         ("expert-page", None, f"/o/demo/experts/{facts['eve']}/"),
         ("service-page", None, f"/o/demo/services/{facts['intro']}/"),
         ("guest-page", None, f"/g/{facts['guest_token']}/"),
