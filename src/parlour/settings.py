@@ -188,10 +188,10 @@ PARLOUR_TURN_URLS, PARLOUR_TURN_SECRET, PARLOUR_TURN_TTL = _ice.parse_turn(
 )
 # B5: failed guest-key attempts allowed per address and quarter of an hour.
 PARLOUR_GUEST_KEY_ATTEMPTS = int(os.environ.get("PARLOUR_GUEST_KEY_ATTEMPTS", "10"))
-# How many proxies of one's own (load balancer, TLS terminator) stand before Parlour, each
 # X2: messages a guest may write per hour (from all of their links), and a signed-in person.
 PARLOUR_GUEST_MESSAGES_PER_HOUR = int(os.environ.get("PARLOUR_GUEST_MESSAGES_PER_HOUR", "30"))
 PARLOUR_MESSAGES_PER_HOUR = int(os.environ.get("PARLOUR_MESSAGES_PER_HOUR", "120"))
+# How many proxies of one's own (load balancer, TLS terminator) stand before Parlour, each
 # adding to X-Forwarded-For: the address people come from is read there, not from the socket.
 PARLOUR_PROXY_COUNT = int(os.environ.get("PARLOUR_PROXY_COUNT", "0"))
 
