@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "parlour.meetings",
     "parlour.notifications",
     "parlour.conversations",
+    "parlour.webhooks",
     "parlour.calendars",
     "parlour.rooms",
     "parlour.web",

@@ -3,7 +3,9 @@
 - ``deliver_outbox``: enqueued by ``notifications.delivery.wake`` after a commit that wrote
   outbox rows, so messages leave at once;
 - ``every_minute``: gives back claims of dead workers, does the time-driven work (lapsing,
-  closing, settling, reminders) and delivers whatever is due, so nothing depends on a wake.
+  closing, settling, reminders) and delivers whatever is due, so nothing depends on a wake;
+- ``deliver_webhooks``: enqueued after a commit that queued webhook deliveries (I3); the
+  every-minute run sends those due for another attempt.
 
 Every worker process's scheduler enqueues ``every_minute``; with several it runs several
 times a minute, which is safe (each step claims or locks what it changes) and can be avoided
@@ -17,6 +19,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from parlour.core import clock
 from parlour.notifications import delivery
+from parlour.webhooks import delivery as webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +29,16 @@ def deliver_outbox() -> int:
     return delivery.deliver_woken(worker=delivery.worker_name())
 
 
+@db_task()
+def deliver_webhooks() -> int:
+    return webhooks.deliver_due()
+
+
 @db_periodic_task(crontab())
 def every_minute() -> None:
     now = clock.now()
     # One step failing (and logged) does not keep the others from running.
-    for step in (delivery.recover_stale, _run_due_work, _deliver):
+    for step in (delivery.recover_stale, webhooks.recover_stale, _run_due_work, _deliver, _deliver_webhooks):
         try:
             step(now)
         except Exception:
@@ -46,6 +54,11 @@ def _run_due_work(now) -> None:
 
 def _deliver(now) -> None:
     delivery.deliver_woken(worker=delivery.worker_name())
+
+
+def _deliver_webhooks(now) -> None:
+    webhooks.deliver_due()
+
 
 # K4: external calendars. Their busy times are read every five minutes (and right after
 # connecting), and meetings are written into them within a minute of a change.

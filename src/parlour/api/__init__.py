@@ -20,6 +20,7 @@ from . import (
     notifications,
     public,
     slots,
+    webhooks,
 )
 from .errors import install_error_handlers
 from .security import session_auth, token_auth
@@ -59,3 +60,4 @@ for module in (auth, catalog, meetings, actions, credits, free_dates, slots, pub
     api.add_router("/", module.router)
 api.add_router("/", conversations.router)
 api.add_router("/", conversations.guest_router)
+api.add_router("/", webhooks.router)

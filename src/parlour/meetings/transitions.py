@@ -12,6 +12,7 @@ from parlour.accounts.models import Guest, User
 from parlour.core.errors import DomainError
 from parlour.notifications.delivery import wake_on_commit
 from parlour.notifications.models import OutboxItem
+from parlour.webhooks.events import queue_deliveries
 
 from .models import Meeting, Side, Status, TimelineEvent
 
@@ -143,7 +144,7 @@ def warn_conflict(
 def record(
     meeting: Meeting, kind: str, now: datetime, *, side: str = "", actor: Actor | None = None, reason: str = "", **data
 ) -> TimelineEvent:
-    return TimelineEvent.objects.create(
+    event = TimelineEvent.objects.create(
         meeting=meeting,
         kind=kind,
         side=side,
@@ -153,6 +154,8 @@ def record(
         reason=reason,
         data=_english(data),
     )
+    queue_deliveries(event)  # I3: the organization's webhooks, sent after commit
+    return event
 
 
 def _english(data: dict) -> dict:

@@ -17,6 +17,7 @@ from . import (
     proposals,
     public_organization,
     views,
+    webhooks,
 )
 
 app_name = "web"
@@ -40,4 +41,5 @@ urlpatterns = [
     *conversations.urlpatterns,
     *password.urlpatterns,
     *notifications.urlpatterns,
+    *webhooks.urlpatterns,
 ]
