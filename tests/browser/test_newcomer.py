@@ -5,7 +5,8 @@ read no docs would. The only addresses typed are the home page (the one `make de
 and the link in a mail; everything else is reached by clicking.
 
 Each step asserts what the person sees on the page; the database is read only to find the
-link a mail carries, or to confirm that what the page says is what happened. The demo loads
+link a mail carries, to know a meeting's time where a person types another one beside it,
+or to confirm that what the page says is what happened. The demo loads
 at the real "now" (a browser's clock cannot travel); where a rule needs the clock to move,
 time-machine moves it forward for the live server, which runs in this process, and the
 worker's every-minute work runs as ``parlour run``'s worker would."""
@@ -472,7 +473,7 @@ def test_b3_l5_d4_b4_l8_k1_k3_proposals_a_late_cancellation_and_calendars(browse
     assert eve.errors == [] and nina.errors == [] and cleo.errors == []
 
 
-def test_l1_l3_l4_l6_l9_l11_l12_l13_l15_l16_l18_every_answer_a_meeting_page_offers(
+def test_l1_l4_l6_l9_l11_l12_l13_l15_l16_l18_every_answer_a_meeting_page_offers(
     browser, new_context, loaded, time_machine
 ):
     """The demo's meetings in every state, answered from their pages on phones by the side
@@ -483,7 +484,8 @@ def test_l1_l3_l4_l6_l9_l11_l12_l13_l15_l16_l18_every_answer_a_meeting_page_offe
     date for her rejected request, her credits are blocked again (L11), and Carl confirms it:
     agreed (L12); Tina moves her guest's call to the free hour after it (L16); Ada hands
     Cleo's meeting to Carl (L15); and the offer Cleo never answered lapses by itself once its
-    first time has passed (L18)."""
+    first time has passed (L18). (L2 and L5 are walked above; L3, the expert rejecting a
+    request, in test_meeting_actions; L14's button is seen in the first walk.)"""
     chris = sign_in_as_dutch(browser, new_context)
     chris.get_by_role("link", name="Review of my Django app", exact=True).click()
     act(chris, "Afspraak annuleren", "Afspraak annuleren", "De afspraak is geannuleerd.")
