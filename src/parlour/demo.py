@@ -70,7 +70,7 @@ CLIENTS = {
     "chris": ("Chris Customer", "Europe/Amsterdam", "nl", 300),
     "nina": ("Nina Newcomer", "Europe/Bratislava", "sk", 150),
 }
-GUESTS = {"gus": "Gus Guest", "gina": "Gina Guest"}
+GUESTS = {"gus": ("Gus Guest", "Europe/London"), "gina": ("Gina Guest", "Europe/Amsterdam")}
 
 
 @dataclass
@@ -190,8 +190,8 @@ class DemoBuilder:
             ClientAccount.objects.create(organization=org, user=user, created_at=self.at(-20, 9))
             self.clients[key] = user
         self.guests = {
-            key: Guest.objects.create(organization=org, name=name, email=f"{key}@guest.{DOMAIN}")
-            for key, name in GUESTS.items()
+            key: Guest.objects.create(organization=org, name=name, email=f"{key}@guest.{DOMAIN}", time_zone=zone)
+            for key, (name, zone) in GUESTS.items()
         }
 
     def add_free_dates(self) -> None:
