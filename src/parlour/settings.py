@@ -195,6 +195,9 @@ PARLOUR_MESSAGES_PER_HOUR = int(os.environ.get("PARLOUR_MESSAGES_PER_HOUR", "120
 # How many proxies of one's own (load balancer, TLS terminator) stand before Parlour, each
 # adding to X-Forwarded-For: the address people come from is read there, not from the socket.
 PARLOUR_PROXY_COUNT = int(os.environ.get("PARLOUR_PROXY_COUNT", "0"))
+# I3, K4: webhooks and external calendars may call addresses inside a private network (or
+# this machine) only with this set: for an installation on premises (core.destinations).
+PARLOUR_ALLOW_PRIVATE_DESTINATIONS = os.environ.get("PARLOUR_ALLOW_PRIVATE_DESTINATIONS", "0") == "1"
 
 # Where people open Parlour: links in mails and notifications start with it.
 PARLOUR_BASE_URL = os.environ.get("PARLOUR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -25,7 +25,8 @@ def calendar_url():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_k4_an_expert_connects_a_calendar_on_a_phone(browser, new_context, calendar_url):
+def test_k4_an_expert_connects_a_calendar_on_a_phone(browser, new_context, calendar_url, settings):
+    settings.PARLOUR_ALLOW_PRIVATE_DESTINATIONS = True  # Radicale runs on loopback
     w = world()
     page = watched(new_context(browser, w.expert, **PHONE).new_page())
     page.goto(f"/o/{w.org.slug}/free-dates/")

@@ -5,8 +5,10 @@ under Parlour's UID and taken out again; a failing server keeps the busy times r
 The clock stands at Monday 2030-06-03 06:00 UTC (``conftest``); the experts are free every
 hour of every day, in UTC (``tests.factories.world``)."""
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import caldav
 import pytest
@@ -28,6 +30,12 @@ from tests.radicaleserver import RadicaleServer
 from .conftest import NOW
 
 USER, PASSWORD = "eve", "s3cret-Pa55"
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings):
+    """The Radicale server runs on loopback, which only an installation on premises allows."""
+    settings.PARLOUR_ALLOW_PRIVATE_DESTINATIONS = True
 
 
 @pytest.fixture(scope="module")
@@ -265,3 +273,89 @@ def test_k4_another_organizations_admin_cannot_see_or_change_the_connection(w, c
         answer = client.post(page_url(w, name, expert=w.expert), {"url": "http://127.0.0.1:1/", "username": "x"})
         assert answer.status_code == 404
     assert CalendarConnection.objects.get().url == str(calendar.url)
+
+
+# --- only public addresses (K4, O3) -------------------------------------------------------
+
+INTERNAL = [
+    "http://127.0.0.1/",
+    "http://localhost/",
+    "http://169.254.169.254/",
+    "http://10.0.0.5/",
+    "http://[::1]/",
+    "http://[::ffff:127.0.0.1]/",
+]
+
+
+@pytest.mark.parametrize("url", INTERNAL)
+def test_k4_o3_a_calendar_inside_a_private_network_is_refused_on_the_page_and_nothing_kept(w, settings, url):
+    """An expert of one organization must not make the server call this machine, the cloud's
+    metadata service or the private network (what other organizations may use)."""
+    settings.PARLOUR_ALLOW_PRIVATE_DESTINATIONS = False
+    answer = signed_in(w.expert).post(
+        page_url(w, "web:external_calendar_connect"), {"url": f"{url}{USER}/work/", "username": USER, "password": "x"}
+    )
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "Not connected: Parlour does not send requests to" in page and "private network" in page
+    assert not CalendarConnection.objects.exists()
+
+
+def test_k4_o3_a_calendar_whose_name_now_resolves_to_a_private_address_is_not_read(w, settings, monkeypatch):
+    """Checked again before every request (DNS rebinding): nothing is asked, the expert reads why."""
+    settings.PARLOUR_ALLOW_PRIVATE_DESTINATIONS = False
+    connection = CalendarConnection.objects.create(
+        profile=profile_of(w), url="https://dav.example.invalid/eve/work/", username=USER, password=PASSWORD
+    )
+    asked = []
+
+    def resolves_inside(host, port, *args, **kwargs):
+        asked.append(host)
+        return [(2, 1, 6, "", ("10.0.0.5", port))]
+
+    monkeypatch.setattr("socket.getaddrinfo", resolves_inside)
+    assert external.sync_busy(connection) is False
+    connection.refresh_from_db()
+    assert connection.last_error == external.REFUSED
+    assert asked == ["dav.example.invalid"]  # checked, and no connection was attempted after
+
+    w.expert.language = "nl"
+    w.expert.save(update_fields=["language"])
+    page = signed_in(w.expert).get(page_url(w)).content.decode()
+    assert "privénetwerk" in page
+
+
+def test_k4_a_calendar_server_that_redirects_is_not_followed(w):
+    """The client follows no redirect (its new address would not be checked): a server
+    answering with one has failed, the address it names is never asked, nothing is kept."""
+    reached = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def answer(self):
+            if self.server is elsewhere:
+                reached.append(self.command)
+                self.send_response(500)
+            else:
+                self.send_response(301)
+                self.send_header("Location", f"http://127.0.0.1:{elsewhere.server_port}/{USER}/work/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_PROPFIND = do_REPORT = do_GET = do_OPTIONS = answer
+
+        def log_message(self, *args):
+            pass
+
+    first, elsewhere = HTTPServer(("127.0.0.1", 0), Handler), HTTPServer(("127.0.0.1", 0), Handler)
+    for server in (first, elsewhere):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(external.CalendarUnusable):
+            url = f"http://127.0.0.1:{first.server_port}/{USER}/work/"
+            external.connect(profile_of(w), url=url, username=USER, password=PASSWORD)
+    finally:
+        for server in (first, elsewhere):
+            server.shutdown()
+            server.server_close()
+    assert reached == []
+    assert not CalendarConnection.objects.exists()

@@ -16,6 +16,12 @@
   reassignment) loses it. PUT and DELETE by UID are idempotent, so running twice is harmless.
 
 No function here raises to the worker: a failure is recorded and tried again later.
+
+**Only public addresses (K4, O3).** The server fetches an address an expert typed, so
+``connect`` refuses one that is, or resolves to, this server or a private network's address
+(``core.destinations``; ``PARLOUR_ALLOW_PRIVATE_DESTINATIONS`` allows them on premises),
+and the client checks again right before every request it makes (the name may resolve
+elsewhere since), and follows no redirects: a server that answers with one has failed.
 """
 
 import contextlib
@@ -27,11 +33,13 @@ import caldav
 from caldav.lib import error as dav_error
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext_noop
 from icalendar import Calendar
 
 from parlour.availability.models import ExternalBusy
 from parlour.catalog.models import ExpertProfile
-from parlour.core import clock
+from parlour.core import clock, destinations
+from parlour.core.errors import DomainError
 from parlour.meetings.models import Meeting, Status
 
 from .ics import PRODID, _host, feed_ics, uid_of
@@ -47,18 +55,35 @@ WRONG_LOGIN = "The calendar server did not accept the user name or password."
 NOT_FOUND = "No calendar was found at this address."
 UNREACHABLE = "The calendar server could not be reached. Check the address."
 FAILED = "The calendar server answered with an error."
+REFUSED = gettext_noop("Parlour does not call this address: it is this server itself or inside a private network.")
+RULE = "K4"
 
 
 class CalendarUnusable(Exception):
     """The server could not be used; ``str()`` is one of the messages above."""
 
 
+class GuardedClient(caldav.DAVClient):
+    """A CalDAV client that checks each request's address just before sending it and
+    follows no redirect (niquests then raises ``TooManyRedirects``)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.session.max_redirects = 0
+
+    def request(self, url, *args, **kwargs):
+        destinations.check_destination(str(url), RULE)
+        return super().request(url, *args, **kwargs)
+
+
 def client_for(url: str, username: str, password: str) -> caldav.Calendar:
-    client = caldav.DAVClient(url=url, username=username or None, password=password or None, timeout=TIMEOUT)
+    client = GuardedClient(url=url, username=username or None, password=password or None, timeout=TIMEOUT)
     return client.calendar(url=url)
 
 
 def _explain(exc: Exception) -> str:
+    if isinstance(exc, DomainError):
+        return REFUSED if exc.code == "private_destination" else UNREACHABLE
     if isinstance(exc, dav_error.AuthorizationError):
         return WRONG_LOGIN
     if isinstance(exc, dav_error.NotFoundError):
@@ -83,7 +108,9 @@ def check(url: str, username: str, password: str) -> None:
 
 def connect(profile: ExpertProfile, *, url: str, username: str, password: str) -> CalendarConnection:
     """Check and keep the expert's calendar (replacing the one they had); an empty password
-    for the same address and user keeps the password already kept."""
+    for the same address and user keeps the password already kept. An address inside a
+    private network is refused (``DomainError``) before anything is asked or kept."""
+    destinations.check_destination(url, RULE, unresolved_ok=True)
     current = CalendarConnection.objects.filter(profile=profile).first()
     if not password and current and current.url == url and current.username == username:
         password = current.password

@@ -20,6 +20,7 @@ from parlour.accounts.models import Membership, Organization
 from parlour.calendars import external
 from parlour.calendars.models import CalendarConnection
 from parlour.catalog.models import ExpertProfile
+from parlour.core.errors import DomainError
 
 from .free_dates import context_of, page_url
 
@@ -38,7 +39,9 @@ SAVED = {
 
 
 def explained(message: str) -> str:
-    return str(MESSAGES.get(message, message))
+    """``message`` in the viewer's language; those not above (``external.REFUSED``) are in
+    the domain's catalogue."""
+    return str(MESSAGES[message]) if message in MESSAGES else _(message)
 
 
 class ConnectionForm(forms.Form):
@@ -123,6 +126,9 @@ def connect(request: HttpRequest, slug: str) -> HttpResponse:
         external.connect(profile, url=data["url"], username=data["username"].strip(), password=data["password"])
     except external.CalendarUnusable as error:
         message = _("Not connected: %(reason)s") % {"reason": explained(str(error))}
+        return _render(request, organization, membership, form=form, refusal=message, status=400)
+    except DomainError as error:  # K4, O3: an address inside a private network
+        message = _("Not connected: %(reason)s") % {"reason": error.message}
         return _render(request, organization, membership, form=form, refusal=message, status=400)
     return _saved(organization, membership, request, "connected")
 

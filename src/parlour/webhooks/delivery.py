@@ -4,10 +4,12 @@ A delivery moves ``pending → sending → delivered``, or ends ``failed`` after
 
 **At least once** (unlike mail, which is at most once): a receiver that answered 2xx got it;
 anything else — a timeout, a refused connection, a redirect (never followed), any other
-status — is tried again later with the same event id and the same body, after 1 min, 5 min,
-30 min, 2 h and 6 h; after the sixth failed attempt the delivery has ``failed``. A receiver
-may therefore see one event more than once (a 2xx lost on the way back, a worker dying after
-sending) and must deduplicate by ``Parlour-Event-Id``.
+status, an address that now resolves inside a private network (then nothing is sent: it is
+checked right before every attempt and the connection goes to the addresses checked,
+``core.destinations``) — is tried again later with the same event id and the same body,
+after 1 min, 5 min, 30 min, 2 h and 6 h; after the sixth failed attempt the delivery has
+``failed``. A receiver may therefore see one event more than once (a 2xx lost on the way
+back, a worker dying after sending) and must deduplicate by ``Parlour-Event-Id``.
 
 **Claims.** A worker owns a delivery only when its conditional UPDATE (``state=pending`` →
 ``sending``, naming the worker) changed the row, so two workers never send one delivery at
@@ -18,6 +20,7 @@ own.
 
 Call ``deliver_due`` outside any transaction: each step commits on its own."""
 
+import http.client
 import json
 import logging
 import os
@@ -30,7 +33,8 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 
-from parlour.core import clock
+from parlour.core import clock, destinations
+from parlour.core.errors import DomainError
 
 from .models import Delivery, DeliveryState
 from .signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header
@@ -103,14 +107,62 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # urllib then raises HTTPError with the 3xx: an unsuccessful attempt
 
 
+def _pinned(connection_class, addresses):
+    """``connection_class`` connecting only to ``addresses`` (those just checked), whatever
+    the name resolves to a moment later; TLS still checks the certificate of the name."""
+
+    def connect_to(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **more):
+        failure: OSError = OSError("no address to connect to")
+        for ip in addresses:
+            try:
+                return socket.create_connection((str(ip), address[1]), timeout, source_address)
+            except OSError as error:
+                failure = error
+        raise failure
+
+    def make(*args, **kwargs):
+        connection = connection_class(*args, **kwargs)
+        connection._create_connection = connect_to
+        return connection
+
+    return make
+
+
+class _PinnedHTTP(urllib.request.HTTPHandler):
+    def __init__(self, addresses):
+        super().__init__()
+        self.addresses = addresses
+
+    def http_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPConnection, self.addresses), req)
+
+
+class _PinnedHTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, addresses):
+        super().__init__()
+        self.addresses = addresses
+
+    def https_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPSConnection, self.addresses), req, context=self._context)
+
+
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST ``body``; the answer's status code (raises when there is none)."""
+def opener_for(url: str, addresses: list) -> urllib.request.OpenerDirector:
+    """An opener connecting to the checked ``addresses`` only — unless an outgoing proxy is
+    configured for the scheme, which then makes the connection."""
+    if not addresses or urllib.request.getproxies().get(url.split(":", 1)[0]):
+        return _opener
+    return urllib.request.build_opener(_NoRedirects, _PinnedHTTP(addresses), _PinnedHTTPS(addresses))
+
+
+def post(url: str, body: bytes, headers: dict[str, str], addresses: list | None = None) -> int:
+    """POST ``body`` (to ``addresses`` when given); the answer's status code (raises when
+    there is none)."""
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
-        with _opener.open(request, timeout=TIMEOUT) as answer:
+        with opener_for(url, addresses or []).open(request, timeout=TIMEOUT) as answer:
             answer.read(64 * 1024)
             return answer.status
     except urllib.error.HTTPError as error:
@@ -130,7 +182,10 @@ def _send(delivery: Delivery, now: datetime | None, worker: str) -> None:
     }
     status, error = None, ""
     try:
-        status = post(endpoint.url, body, headers)
+        addresses = destinations.check_destination(endpoint.url, "I3")
+        status = post(endpoint.url, body, headers, addresses)
+    except DomainError as refusal:  # I3: the address resolves inside a private network now
+        error = f"not sent: {refusal.message}"[:500]
     except Exception as failure:  # refused, timed out, name not found, TLS …
         error = f"{type(failure).__name__}: {failure}"[:500]
     moment = now or clock.now()

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from parlour.accounts.access import require_admin
 from parlour.accounts.models import Organization, User
-from parlour.core import clock
+from parlour.core import clock, destinations
 from parlour.core.errors import DomainError
 from parlour.meetings.models import EventKind
 
@@ -39,7 +39,9 @@ def _is_loopback(host: str) -> bool:
 
 
 def check_url(url: str) -> str:
-    """The endpoint's address, or a refusal saying what is wrong with it."""
+    """The endpoint's address, or a refusal saying what is wrong with it: also when its host
+    is (or resolves to) this server or a private network's address, unless
+    ``PARLOUR_ALLOW_PRIVATE_DESTINATIONS`` is set (``core.destinations``, O3)."""
     url = (url or "").strip()
     try:
         parts = urlsplit(url)
@@ -59,6 +61,7 @@ def check_url(url: str) -> str:
             _("The address must start with https://; events are not sent unencrypted."),
             RULE,
         )
+    destinations.check_destination(url, RULE, unresolved_ok=True)  # not inside a private network
     return url
 
 
