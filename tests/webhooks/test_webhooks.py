@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from parlour.core import clock
 from parlour.meetings import lifecycle
 from parlour.webhooks import delivery
 from parlour.webhooks.models import Delivery, DeliveryState, Endpoint
@@ -112,7 +113,24 @@ def test_i3_a_dead_workers_claim_is_taken_back_and_the_event_sent(w, as_user, re
     assert delivery.deliver_due(worker="another") == 1
     assert len(receiver.requests) == 1
     found.refresh_from_db()
-    assert found.state == DeliveryState.DELIVERED
+    assert (found.state, found.attempts) == (DeliveryState.DELIVERED, 2)  # the interrupted try counts too
+
+
+def test_i3_a_receiver_holding_every_try_open_is_given_up_after_the_last_attempt(w, as_user, receiver, frozen):
+    """A try that never ends is taken back after the lease and counted, so it is not sent
+    again for ever: after the last attempt the delivery is failed."""
+    make_endpoint(as_user(w.admin), w, receiver.url, kinds=["booked"])
+    w.book()
+    found = Delivery.objects.get()
+    for attempt in range(1, delivery.MAX_ATTEMPTS + 1):
+        found.refresh_from_db()
+        assert found.state == DeliveryState.PENDING
+        assert delivery._claim(found.pk, clock.now(), f"hung worker {attempt}")
+        frozen.shift(delivery.LEASE + timedelta(seconds=1))
+        assert delivery.recover_stale() == (1 if attempt < delivery.MAX_ATTEMPTS else 0)
+    found.refresh_from_db()
+    assert (found.state, found.attempts) == (DeliveryState.FAILED, delivery.MAX_ATTEMPTS)
+    assert delivery.deliver_due() == 0 and receiver.requests == []
 
 
 def test_i3_the_payload_never_holds_the_guest_key_or_contact_details(w, as_user, receiver, frozen):

@@ -32,6 +32,7 @@ import urllib.request
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import F
 
 from parlour.core import clock, destinations
 from parlour.core.errors import DomainError
@@ -227,11 +228,27 @@ def _retry_later(delivery: Delivery, mine, now: datetime, status: int | None, er
 
 def recover_stale(now: datetime | None = None, lease: timedelta = LEASE) -> int:
     """Claims older than ``lease`` belong to workers that died (or hang): back to pending, to
-    be sent (again) at once — a receiver deduplicates by the event id."""
+    be sent (again) at once — a receiver deduplicates by the event id. The interrupted try
+    counts as an attempt, so a receiver that holds every try open until the lease runs out
+    is given up after ``MAX_ATTEMPTS`` like one that refuses."""
     cutoff = (now or clock.now()) - lease
-    returned = Delivery.objects.filter(state=DeliveryState.SENDING, claimed_at__lt=cutoff).update(
-        state=DeliveryState.PENDING, claimed_at=None, claimed_by="", last_error="delivery interrupted; sent again"
+    stale = Delivery.objects.filter(state=DeliveryState.SENDING, claimed_at__lt=cutoff)
+    given_up = stale.filter(attempts__gte=MAX_ATTEMPTS - 1).update(
+        state=DeliveryState.FAILED,
+        attempts=F("attempts") + 1,
+        claimed_at=None,
+        claimed_by="",
+        last_error="interrupted on every attempt; given up",
     )
+    returned = stale.update(
+        state=DeliveryState.PENDING,
+        attempts=F("attempts") + 1,
+        claimed_at=None,
+        claimed_by="",
+        last_error="delivery interrupted; sent again",
+    )
+    if given_up:
+        logger.warning("Webhooks: %s deliveries interrupted on every attempt, given up", given_up)
     if returned:
         logger.warning("Webhooks: %s stale claims returned", returned)
     return returned
