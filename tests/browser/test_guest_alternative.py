@@ -17,7 +17,7 @@ from parlour.meetings.guest_links import link_token
 from parlour.meetings.models import Meeting
 from parlour.notifications.messages import compose
 from parlour.notifications.models import OutboxItem, Topic
-from tests.browser.pages import PHONE, fits_the_screen, watched
+from tests.browser.pages import PHONE, a_later_slot, fits_the_screen, watched
 from tests.factories import world
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -124,7 +124,7 @@ def test_l10_l14_without_javascript_guest_proposes_a_free_slot_and_withdraws_it(
     guest.goto(f"/g/{link_token(meeting)}/")
     guest.get_by_role("link", name="Propose another time").click()
     expect(guest.get_by_role("heading", name="Propose another time")).to_be_visible()
-    slot = guest.locator("a.slot").first
+    slot = a_later_slot(guest)
     start = slot.get_attribute("data-start")
     slot.click()
     guest.get_by_role("button", name="Propose this time").click()
