@@ -33,7 +33,7 @@ from parlour.catalog.models import Skill
 from parlour.catalog.profiles import profile_for
 from parlour.meetings.models import Side, Statement
 
-from .free_dates import experts_of, page_url, whose
+from .free_dates import choose_expert, page_url, whose
 from .pages import organization_page
 
 PHOTO_CACHE_SECONDS = 24 * 60 * 60
@@ -130,8 +130,13 @@ def profile_page(request, organization, membership, *, form=None, photo_form=Non
 def edit_profile(request: HttpRequest, slug: str) -> HttpResponse:
     organization, membership = chosen(request, slug)
     if membership is None:
-        context = {"organization": organization, "experts": experts_of(organization)}
-        return render(request, "web/account/profile_choose.html", context)
+        return choose_expert(
+            request,
+            organization,
+            url_name="web:expert_profile_edit",
+            title=_("Profiles"),
+            question=_("Whose profile?"),
+        )
     return profile_page(request, organization, membership)
 
 

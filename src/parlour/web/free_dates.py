@@ -87,6 +87,19 @@ def experts_of(organization: Organization) -> list[Membership]:
     return list(found.select_related("user").order_by("user__name", "user_id"))
 
 
+def choose_expert(request: HttpRequest, organization: Organization, *, url_name: str, title, question):
+    """The page where an admin picks whose free dates or profile to open (the page at
+    ``url_name`` with ``?expert=``)."""
+    context = {
+        "organization": organization,
+        "experts": experts_of(organization),
+        "url_name": url_name,
+        "title": title,
+        "question": question,
+    }
+    return render(request, "web/choose_expert.html", context)
+
+
 def whose(request: HttpRequest, organization: Organization) -> Membership | None:
     """The membership whose free dates the page shows; None: an admin still has to choose."""
     own = membership_of(request.user, organization)
@@ -404,8 +417,13 @@ def free_dates_page(request: HttpRequest, slug: str) -> HttpResponse:
     organization = organization_page(request, slug)
     membership = whose(request, organization)
     if membership is None:
-        experts = experts_of(organization)
-        return render(request, "web/free_dates/choose.html", {"organization": organization, "experts": experts})
+        return choose_expert(
+            request,
+            organization,
+            url_name="web:free_dates",
+            title=_("Free dates"),
+            question=_("Whose free dates?"),
+        )
     return render_page(request, organization, membership)
 
 
