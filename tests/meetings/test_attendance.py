@@ -2,6 +2,8 @@
 (V2), a connection failure reported by the room (V4), and closing once the end has passed
 (V5): completed, missed (the record says who) or failed."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from parlour.meetings import lifecycle, outcome
@@ -43,6 +45,15 @@ def test_v2_the_room_is_not_open_before_the_join_window(w, meeting):
     with refused(w.org, "room_not_open", status=409, rule="V2") as caught:
         outcome.record_entry(w.client, meeting, now=at(71.74))
     assert caught.value.details == {"opens_at": at(71.75).isoformat()}
+    assert caught.value.message == f"The room opens at {at(71.75):%Y-%m-%d %H:%M} UTC."
+
+    # Named on the clock of the side that tries, with its zone.
+    w.client.time_zone = "America/Sao_Paulo"
+    w.client.save()
+    with refused(w.org, "room_not_open", status=409, rule="V2") as caught:
+        outcome.record_entry(w.client, meeting, now=at(71.74))
+    local = at(71.75).astimezone(ZoneInfo("America/Sao_Paulo"))
+    assert caught.value.message == f"The room opens at {local:%Y-%m-%d %H:%M} America/Sao_Paulo."
 
 
 def test_v2_the_room_closes_at_the_end(w, meeting):

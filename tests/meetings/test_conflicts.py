@@ -2,6 +2,8 @@
 their agreed meetings — as expert or as client — is warned, with the other meeting named,
 and nothing changes; confirming again, knowing it, goes through."""
 
+from zoneinfo import ZoneInfo
+
 from parlour.meetings import lifecycle
 from parlour.meetings.lifecycle import Party
 from tests.factories import GuestFactory
@@ -154,3 +156,16 @@ def test_l17_a_guest_is_not_warned_of_the_experts_meetings_with_others(w):
         w.colleague, service=w.free_service, party=Party(guest=GuestFactory(organization=w.org)), start=at(96)
     )
     assert lifecycle.confirm_meeting(proposal.guest, proposal).status == "agreed"
+
+
+def test_l17_the_warning_names_the_other_meeting_on_the_confirmers_own_clock(w):
+    w.client.time_zone = "Europe/Amsterdam"
+    w.client.save()
+    other = client_meeting(w, w.client, 72)
+    proposal = w.propose(hours_ahead=72)
+
+    with refused(w.org, "conflict_warning", status=409, rule="L17") as caught:
+        lifecycle.confirm_meeting(w.client, proposal)
+    local = other.start.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert f"({other.service.name}, {local:%Y-%m-%d %H:%M} Europe/Amsterdam)" in caught.value.message
+    assert f"{other.start:%H:%M}" != f"{local:%H:%M}"

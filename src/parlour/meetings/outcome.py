@@ -29,7 +29,7 @@ from .models import (
     Statement,
     Status,
 )
-from .transitions import Actor, lock, notify, record, refuse, require_side, save
+from .transitions import Actor, lock, notify, on_clock, record, refuse, require_side, save
 
 MAX_REVIEW = 5000
 # What a browser says of a device: "ok" or the name of a DOMException.
@@ -66,14 +66,14 @@ def room_is_open(meeting: Meeting, now: datetime) -> bool:
     return meeting.status == Status.AGREED and opens <= now < closes
 
 
-def _require_open(meeting: Meeting, now: datetime, rule: str) -> None:
+def _require_open(meeting: Meeting, actor: Actor, now: datetime, rule: str) -> None:
     if meeting.status != Status.AGREED:
         raise refuse("wrong_state", _("Only an agreed meeting can be entered."), rule, status=409)
     opens, closes = join_window(meeting)
     if now < opens:
         raise refuse(
             "room_not_open",
-            _("The room opens at %(start)s UTC.") % {"start": f"{opens:%Y-%m-%d %H:%M}"},
+            _("The room opens at %(start)s.") % {"start": on_clock(actor, opens)},
             rule,
             status=409,
             details={"opens_at": opens.isoformat()},
@@ -89,7 +89,7 @@ def record_entry(actor: Actor, meeting: Meeting, *, now: datetime | None = None)
     with transaction.atomic():
         meeting = lock(meeting)
         side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "V2")
-        _require_open(meeting, now, "V2")
+        _require_open(meeting, actor, now, "V2")
         field = "client_entered_at" if side == Side.CLIENT else "expert_entered_at"
         if getattr(meeting, field) is None:
             setattr(meeting, field, now)
@@ -122,7 +122,7 @@ def record_media_check(
     with transaction.atomic():
         meeting = lock(meeting)
         side = require_side(meeting, actor, {Side.CLIENT, Side.EXPERT}, "V3")
-        _require_open(meeting, now, "V3")
+        _require_open(meeting, actor, now, "V3")
         if (meeting.client_entered_at if side == Side.CLIENT else meeting.expert_entered_at) is None:
             raise refuse("not_entered", _("Enter the room through the join link first."), "V3", status=409)
         result = MediaCheck.PASSED if camera == microphone == "ok" else MediaCheck.FAILED

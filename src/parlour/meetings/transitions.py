@@ -2,6 +2,7 @@
 side, refusing with the rule's id, writing the timeline and the outbox."""
 
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Q
 from django.utils.functional import Promise
@@ -118,6 +119,17 @@ def expert_is_busy(expert: User, start: datetime, end: datetime, *, exclude: Mee
     return meetings.exists()
 
 
+def on_clock(actor: Actor | None, moment: datetime) -> str:
+    """``moment`` as a refusal names it: on the actor's own clock, with the zone's name
+    ("2026-11-24 23:00 Europe/Amsterdam"), so that an API caller need not guess it is UTC."""
+    name = getattr(actor, "time_zone", "") or "UTC"
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        name, zone = "UTC", ZoneInfo("UTC")
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {name}"
+
+
 def warn_conflict(
     meeting: Meeting, actor: Actor, start: datetime, end: datetime, acknowledged: bool, rule: str
 ) -> None:
@@ -131,10 +143,10 @@ def warn_conflict(
         raise refuse(
             "conflict_warning",
             _(
-                "You already have an agreed meeting at this time (%(service)s, %(start)s UTC). "
+                "You already have an agreed meeting at this time (%(service)s, %(start)s). "
                 "Confirm again to accept the overlap."
             )
-            % {"service": other.service.name, "start": f"{other.start:%Y-%m-%d %H:%M}"},
+            % {"service": other.service.name, "start": on_clock(actor, other.start)},
             "L17",
             status=409,
             details={"conflicting_meeting": other.pk, "confirms": rule},
