@@ -1,15 +1,16 @@
 """What can be booked and from whom (E1, E2), and the lists reasons are chosen from."""
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
-from ninja import Router
+from ninja import File, Router
+from ninja.files import UploadedFile
 
 from parlour.accounts.access import require_admin
 from parlour.accounts.models import Membership, Role, User
 from parlour.catalog import profiles
 from parlour.catalog.models import Service, Skill
 from parlour.catalog.profiles import profile_for
-from parlour.core.errors import NotFound
+from parlour.core.errors import DomainError, NotFound
 from parlour.meetings.models import SAID_LABELS, Outcome, Side
 from parlour.meetings.reasons import ExpertCancelReason, RejectReason
 
@@ -90,12 +91,10 @@ def _expert(request: HttpRequest, membership: Membership, service_ids: list[int]
     }
 
 
-@router.patch("/orgs/{slug}/experts/{int:expert_id}/profile", response={200: ExpertOut, ERRORS: ErrorOut})
-def edit_profile(request: HttpRequest, slug: str, expert_id: int, payload: ProfileIn):
-    """E1: change an expert's introduction (``bio``, at most 2000 characters) and/or skills
-    (``skill_ids``: all of them, of the organization's skills); a field left out stays. The
-    expert themself or an admin of the organization may; another member or a client hears
-    403, anyone else "not found" (O3). The photo is uploaded on the expert's profile page."""
+def _editable(request: HttpRequest, slug: str, expert_id: int) -> tuple[Membership, QuerySet]:
+    """The expert's membership when the caller may change their profile (E1): the expert
+    themself or an admin of the organization; another member or a client hears 403, anyone
+    else "not found" (O3). With the organization's active services."""
     organization = organization_for(request, slug)
     active = Service.objects.filter(organization=organization, is_active=True)
     membership = (
@@ -108,14 +107,48 @@ def edit_profile(request: HttpRequest, slug: str, expert_id: int, payload: Profi
         raise NotFound("expert")
     if viewer(request).pk != membership.user_id:
         require_admin(viewer(request), organization, rule="E1")
-    skills = None
-    if payload.skill_ids is not None:
-        skills = [skill_of(organization, skill_id) for skill_id in dict.fromkeys(payload.skill_ids)]
-    profile = profile_for(membership)
-    profiles.save_about(profile, bio=payload.bio, skills=skills)
-    membership.profile = profile
+    membership.profile = profile_for(membership)
+    return membership, active
+
+
+def _edited(request: HttpRequest, membership: Membership, active: QuerySet) -> dict:
     given = active.filter(experts=membership.user).order_by("name", "id").values_list("pk", flat=True)
     return _expert(request, membership, list(given))
+
+
+@router.patch("/orgs/{slug}/experts/{int:expert_id}/profile", response={200: ExpertOut, ERRORS: ErrorOut})
+def edit_profile(request: HttpRequest, slug: str, expert_id: int, payload: ProfileIn):
+    """E1: change an expert's introduction (``bio``, at most 2000 characters) and/or skills
+    (``skill_ids``: all of them, of the organization's skills); a field left out stays. The
+    expert themself or an admin of the organization may; another member or a client hears
+    403, anyone else "not found" (O3)."""
+    membership, active = _editable(request, slug, expert_id)
+    skills = None
+    if payload.skill_ids is not None:
+        skills = [skill_of(membership.organization, skill_id) for skill_id in dict.fromkeys(payload.skill_ids)]
+    profiles.save_about(membership.profile, bio=payload.bio, skills=skills)
+    return _edited(request, membership, active)
+
+
+@router.post("/orgs/{slug}/experts/{int:expert_id}/photo", response={200: ExpertOut, ERRORS: ErrorOut})
+def upload_photo(request: HttpRequest, slug: str, expert_id: int, photo: File[UploadedFile]):
+    """E1: a new photo for the expert (multipart form, field ``photo``): a JPEG, PNG or WebP
+    picture of at most 2 MB, told by its first bytes; anything else is refused (400) and the
+    old photo stays. Who may: as for the profile."""
+    membership, active = _editable(request, slug, expert_id)
+    try:
+        profiles.replace_photo(membership.profile, photo)
+    except profiles.PhotoRefused as refusal:
+        raise DomainError(refusal.code, refusal.message, "E1") from None
+    return _edited(request, membership, active)
+
+
+@router.delete("/orgs/{slug}/experts/{int:expert_id}/photo", response={200: ExpertOut, ERRORS: ErrorOut})
+def delete_photo(request: HttpRequest, slug: str, expert_id: int):
+    """E1: the expert shows no photo any more; the file is deleted."""
+    membership, active = _editable(request, slug, expert_id)
+    profiles.remove_photo(membership.profile)
+    return _edited(request, membership, active)
 
 
 @router.get("/orgs/{slug}/reasons", response={200: ReasonsOut, ERRORS: ErrorOut})

@@ -17,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from parlour.accounts.models import Membership
 
@@ -29,11 +30,18 @@ CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
 class PhotoRefused(Exception):
-    """``code``: "not_a_photo" (not JPEG, PNG or WebP) or "too_big" (over ``MAX_BYTES``)."""
+    """``code``: "not_a_photo" (not JPEG, PNG or WebP) or "too_big" (over ``MAX_BYTES``);
+    ``message``: what the person reads, in their language."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+    @property
+    def message(self) -> str:
+        if self.code == "too_big":
+            return _("The photo is larger than 2 MB: choose a smaller one.")
+        return _("This file is not a JPEG, PNG or WebP picture: choose a photo in one of these formats.")
 
 
 def profile_for(membership: Membership) -> ExpertProfile:

@@ -84,11 +84,7 @@ class PhotoForm(forms.Form):
         try:
             profiles.check(upload)
         except profiles.PhotoRefused as refusal:
-            if refusal.code == "too_big":
-                raise forms.ValidationError(_("The photo is larger than 2 MB: choose a smaller one.")) from None
-            raise forms.ValidationError(
-                _("This file is not a JPEG, PNG or WebP picture: choose a photo in one of these formats.")
-            ) from None
+            raise forms.ValidationError(refusal.message) from None
         return upload
 
 
