@@ -215,3 +215,20 @@ def test_l12_guest_page_in_another_zone_keeps_it_for_the_dialogs(browser, w, agr
     html = page(browser, agreed, tz="America/New_York")
     assert "Friday June 7, 2030, 09:00–09:30 EDT" in html
     assert 'action="/g/' in html and "alternative/confirm/?tz=America%2FNew_York" in html
+
+
+def test_k1_a_guests_request_awaiting_the_expert_can_be_added_to_their_calendar(browser, w):
+    """The .ics link is there while the expert has still to confirm (a tentative event), and
+    the room's button only once the meeting is agreed."""
+    service = ServiceFactory(organization=w.org, name="Free advice", price=0, requires_confirmation=True)
+    service.experts.add(w.expert)
+    meeting = w.book(by=w.guest, service=service, start=START, length=30)
+    html = page(browser, meeting)
+    token = link_token(meeting)
+    assert "Awaiting approval" in html and f'href="/api/v1/guest/{token}/calendar.ics"' in html
+    assert f"/join/{token}/" not in html
+    event = browser.get(f"/api/v1/guest/{token}/calendar.ics").content.decode()
+    assert "STATUS:TENTATIVE" in event and meeting.guest_key in event
+
+    lifecycle.reject_meeting(w.expert, meeting, reason="not_available")
+    assert "calendar.ics" not in page(browser, meeting)

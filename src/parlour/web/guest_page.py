@@ -308,6 +308,8 @@ def _page(
         "next_step": next_step(meeting, pending),
         "actions": actions,
         "join": meeting.status == Status.AGREED and now < meeting.end,
+        # K1: an agreed meeting, or a request still awaiting the expert (a tentative event).
+        "calendar": meeting.status in (Status.AGREED, Status.AWAITING_APPROVAL) and now < meeting.end,
         "dialogs": dialogs,
         "alternative_dialogs": [d for d in dialogs if d.name.endswith("_alternative")],
         "other_dialogs": [d for d in dialogs if not d.name.endswith("_alternative")],
