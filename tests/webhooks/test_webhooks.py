@@ -1,14 +1,17 @@
 """I3: signed outgoing webhooks for meeting events, retried with back-off. A real HTTP
 receiver on loopback records what Parlour sends."""
 
+import base64
+import ipaddress
 import json
+import socket
 from datetime import timedelta
 
 import pytest
 
-from parlour.core import clock
+from parlour.core import clock, destinations
 from parlour.meetings import lifecycle
-from parlour.webhooks import delivery
+from parlour.webhooks import delivery, transport
 from parlour.webhooks.models import Delivery, DeliveryState, Endpoint
 from parlour.webhooks.signing import verify
 from tests.api.conftest import Api
@@ -154,6 +157,171 @@ def test_i3_endpoints_of_other_kinds_or_inactive_get_nothing(w, as_user, receive
     w.book()
     assert delivery.deliver_due() == 0
     assert receiver.requests == []
+
+
+# --- one try: its deadline, proxies ----------------------------------------------------
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+
+def bytewise(data: bytes) -> list[bytes]:
+    return [data[i : i + 1] for i in range(len(data))]
+
+
+# Each takes about four seconds to answer 200, never ten without a byte.
+SLOW_ANSWERS = {
+    "status line a byte at a time": bytewise(OK),
+    "headers a byte at a time": [b"HTTP/1.1 200 OK\r\n", *bytewise(b"X-Slow: " + b"." * 30 + b"\r\n"), OK[17:]],
+    "100 Continue again and again": [b"HTTP/1.1 100 Continue\r\n\r\n"] * 40 + [OK],
+    "nothing for a while": [b""] * 40 + [OK],
+}
+
+
+@pytest.fixture
+def short_deadline(monkeypatch):
+    monkeypatch.setattr(transport, "DEADLINE", 1.0)
+
+
+@pytest.mark.parametrize("pieces", SLOW_ANSWERS.values(), ids=SLOW_ANSWERS.keys())
+def test_i3_a_receiver_trickling_its_answer_fails_the_try_at_its_deadline(
+    w, as_user, slow_receiver, short_deadline, frozen, pieces
+):
+    """The deadline is for the whole try, not for each read: a receiver that keeps sending a
+    little does not hold the worker; the try has timed out and is tried again later."""
+    slow = slow_receiver(pieces)
+    make_endpoint(as_user(w.admin), w, slow.url + "/hooks", kinds=["booked"])
+    w.book()
+
+    assert delivery.deliver_due() == 1
+
+    found = Delivery.objects.get()
+    assert (found.state, found.attempts, found.last_status) == (DeliveryState.PENDING, 1, None)
+    assert "timed out" in found.last_error
+    assert found.next_try_at == NOW + timedelta(minutes=1)
+    assert len(slow.requests) == 1 and slow.requests[0].startswith(b"POST /hooks ")
+
+
+def test_i3_the_body_of_the_answer_is_not_waited_for(w, as_user, slow_receiver, short_deadline, frozen):
+    """The status decides; a 2xx whose body trickles is delivered, and Parlour hangs up
+    without reading the rest."""
+    slow = slow_receiver([b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n", *[b"."] * 40])
+    make_endpoint(as_user(w.admin), w, slow.url, kinds=["booked"])
+    w.book()
+
+    assert delivery.deliver_due() == 1
+
+    found = Delivery.objects.get()
+    assert (found.state, found.last_status) == (DeliveryState.DELIVERED, 200)
+    assert slow.finished.wait(10) and slow.cut_off
+
+
+def only_for_the_check(monkeypatch) -> None:
+    """Names under ``.invalid`` resolve nowhere on this machine (what ``destinations.resolve``
+    answers aside)."""
+    resolve = socket.getaddrinfo
+
+    def nothing_outside(host, *args, **kwargs):
+        if str(host).endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", nothing_outside)
+
+
+def test_i3_addresses_that_do_not_answer_share_the_one_deadline(receiver, short_deadline):
+    """Connecting to each address in turn is within the try's deadline too: a name with many
+    addresses that never answer cannot multiply it."""
+    port = receiver.server.server_port
+    hole = socket.socket()
+    try:
+        hole.bind(("127.0.0.2", port))
+    except OSError:
+        pytest.skip("no second loopback address here")
+    hole.listen(0)
+    queued = socket.create_connection(("127.0.0.2", port))  # the queue is full: the next connections hang
+    silent, answering = ipaddress.ip_address("127.0.0.2"), ipaddress.ip_address("127.0.0.1")
+    try:
+        with pytest.raises(TimeoutError):
+            delivery.post(f"http://hooks.example.invalid:{port}/late", b"{}", {}, [silent, silent, answering])
+    finally:
+        queued.close()
+        hole.close()
+    assert receiver.requests == []
+
+
+@pytest.fixture
+def proxy_environment(monkeypatch, proxy):
+    """Every proxy variable of the environment names the loopback ``proxy``."""
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
+        monkeypatch.setenv(name, proxy.url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    return proxy
+
+
+def test_i3_o3_proxies_of_the_environment_are_not_used(
+    w, as_user, receiver, proxy_environment, frozen, settings, monkeypatch
+):
+    """A proxy resolves the name itself, where the private-address rule does not hold: without
+    ``PARLOUR_OUTGOING_PROXY`` a delivery goes straight to the addresses checked (here the
+    check's answer for the name; nothing else on this machine, nor the proxy, knows it)."""
+    settings.PARLOUR_OUTGOING_PROXY = ""
+    make_endpoint(as_user(w.admin), w, receiver.url, kinds=["booked"])
+    Endpoint.objects.update(url=f"http://hooks.example.invalid:{receiver.server.server_port}/hooks")
+    monkeypatch.setattr(destinations, "resolve", lambda host, port: [ipaddress.ip_address("127.0.0.1")])
+    only_for_the_check(monkeypatch)
+    w.book()
+
+    assert delivery.deliver_due() == 1
+
+    assert proxy_environment.requests == []
+    assert [r["path"] for r in receiver.requests] == ["/hooks"]
+    assert Delivery.objects.get().state == DeliveryState.DELIVERED
+
+
+def test_i3_with_an_outgoing_proxy_set_a_delivery_goes_through_it(w, as_user, receiver, proxy, frozen, settings):
+    settings.PARLOUR_OUTGOING_PROXY = proxy.url.replace("http://", "http://parlour:s%40cret@")
+    endpoint = make_endpoint(as_user(w.admin), w, receiver.url + "/hooks?from=parlour", kinds=["booked"])
+    w.book()
+
+    assert delivery.deliver_due() == 1
+
+    assert receiver.requests == []
+    [request] = proxy.requests
+    assert (request["method"], request["path"]) == ("POST", receiver.url + "/hooks?from=parlour")
+    assert request["headers"]["Proxy-Authorization"] == "Basic " + base64.b64encode(b"parlour:s@cret").decode()
+    assert verify(endpoint["secret"], request["headers"]["Parlour-Signature"], request["body"])
+    assert Delivery.objects.get().state == DeliveryState.DELIVERED
+
+
+def test_i3_through_the_proxy_an_https_endpoint_is_tunnelled_and_its_name_left_to_the_proxy(
+    w, as_user, proxy, frozen, settings, monkeypatch
+):
+    """The name does not resolve here (only the proxy reaches the internet): the proxy is
+    asked for a tunnel to it, and the proxy's refusal is an unsuccessful attempt that shows
+    nothing of the proxy's password."""
+    settings.PARLOUR_OUTGOING_PROXY = proxy.url.replace("http://", "http://parlour:s3cret@")
+    only_for_the_check(monkeypatch)
+    make_endpoint(as_user(w.admin), w, "https://hooks.example.invalid/in", kinds=["booked"])
+    w.book()
+
+    assert delivery.deliver_due() == 1
+
+    [request] = proxy.requests
+    assert (request["method"], request["path"]) == ("CONNECT", "hooks.example.invalid:443")
+    assert request["headers"]["Proxy-Authorization"] == "Basic " + base64.b64encode(b"parlour:s3cret").decode()
+    found = Delivery.objects.get()
+    assert (found.state, found.attempts) == (DeliveryState.PENDING, 1)
+    assert "Tunnel connection failed: 403" in found.last_error and "s3cret" not in found.last_error
+
+
+def test_i3_an_outgoing_proxy_that_is_not_an_http_address_fails_without_showing_its_password(settings):
+    settings.PARLOUR_OUTGOING_PROXY = "socks5://parlour:s3cret@127.0.0.1:1080"
+    with pytest.raises(ValueError) as refused:
+        transport.outgoing_proxy()
+    assert "s3cret" not in str(refused.value)
+    settings.PARLOUR_OUTGOING_PROXY = "127.0.0.1:3128"
+    assert transport.outgoing_proxy() == transport.Proxy("127.0.0.1", 3128, "")
 
 
 # --- the API ------------------------------------------------------------------------------

@@ -2,33 +2,32 @@
 
 A delivery moves ``pending → sending → delivered``, or ends ``failed`` after the last attempt.
 
-**At least once** (unlike mail, which is at most once): a receiver that answered 2xx got it;
-anything else — a timeout, a refused connection, a redirect (never followed), any other
-status, an address that now resolves inside a private network (then nothing is sent: it is
-checked right before every attempt and the connection goes to the addresses checked,
-``core.destinations``) — is tried again later with the same event id and the same body,
-after 1 min, 5 min, 30 min, 2 h and 6 h; after the sixth failed attempt the delivery has
-``failed``. A receiver may therefore see one event more than once (a 2xx lost on the way
-back, a worker dying after sending) and must deduplicate by ``Parlour-Event-Id``.
+**At least once** (unlike mail, which is at most once): a receiver that answered 2xx within
+the try's deadline got it; anything else — no status line and headers within
+``transport.DEADLINE`` (10 s for the whole try), a refused connection, a redirect (never
+followed), any other status, an address that now resolves inside a private network (then
+nothing is sent: it is checked right before every attempt and the connection goes to the
+addresses checked, ``core.destinations``; how one try is made, pinned and without the
+environment's proxies: ``transport``) — is tried again later with the same event id and
+the same body, after 1 min, 5 min, 30 min, 2 h and 6 h; after the sixth failed attempt the
+delivery has ``failed``. A receiver may therefore see one event more than once (a 2xx lost
+on the way back, a worker dying after sending) and must deduplicate by ``Parlour-Event-Id``.
 
 **Claims.** A worker owns a delivery only when its conditional UPDATE (``state=pending`` →
 ``sending``, naming the worker) changed the row, so two workers never send one delivery at
-the same time. A claim older than ``LEASE`` (far longer than ``TIMEOUT``) belongs to a worker
-that died: ``recover_stale`` puts it back to pending, to be sent again (at least once). A
-slow worker whose claim was taken back writes its outcome only while the claim is still its
-own.
+the same time. A claim older than ``LEASE`` (two minutes, far longer than a try's deadline)
+belongs to a worker that died: ``recover_stale`` puts it back to pending, to be sent again
+(at least once). A slow worker whose claim was taken back writes its outcome only while the
+claim is still its own.
 
 Call ``deliver_due`` outside any transaction: each step commits on its own."""
 
-import http.client
 import json
 import logging
 import os
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -39,12 +38,12 @@ from parlour.core.errors import DomainError
 
 from .models import Delivery, DeliveryState
 from .signing import EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header
+from .transport import outgoing_proxy, post
 
 logger = logging.getLogger(__name__)
 
 BACKOFF = tuple(timedelta(minutes=m) for m in (1, 5, 30, 120, 360))
 MAX_ATTEMPTS = len(BACKOFF) + 1
-TIMEOUT = 10  # seconds, for connecting and for each read of the answer
 LEASE = timedelta(minutes=2)
 USER_AGENT = "Parlour-Webhooks/1"
 CANDIDATES = 20
@@ -103,74 +102,6 @@ def _claim(pk: int, now: datetime, worker: str) -> bool:
     )
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # urllib then raises HTTPError with the 3xx: an unsuccessful attempt
-
-
-def _pinned(connection_class, addresses):
-    """``connection_class`` connecting only to ``addresses`` (those just checked), whatever
-    the name resolves to a moment later; TLS still checks the certificate of the name."""
-
-    def connect_to(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **more):
-        failure: OSError = OSError("no address to connect to")
-        for ip in addresses:
-            try:
-                return socket.create_connection((str(ip), address[1]), timeout, source_address)
-            except OSError as error:
-                failure = error
-        raise failure
-
-    def make(*args, **kwargs):
-        connection = connection_class(*args, **kwargs)
-        connection._create_connection = connect_to
-        return connection
-
-    return make
-
-
-class _PinnedHTTP(urllib.request.HTTPHandler):
-    def __init__(self, addresses):
-        super().__init__()
-        self.addresses = addresses
-
-    def http_open(self, req):
-        return self.do_open(_pinned(http.client.HTTPConnection, self.addresses), req)
-
-
-class _PinnedHTTPS(urllib.request.HTTPSHandler):
-    def __init__(self, addresses):
-        super().__init__()
-        self.addresses = addresses
-
-    def https_open(self, req):
-        return self.do_open(_pinned(http.client.HTTPSConnection, self.addresses), req, context=self._context)
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
-def opener_for(url: str, addresses: list) -> urllib.request.OpenerDirector:
-    """An opener connecting to the checked ``addresses`` only — unless an outgoing proxy is
-    configured for the scheme, which then makes the connection."""
-    if not addresses or urllib.request.getproxies().get(url.split(":", 1)[0]):
-        return _opener
-    return urllib.request.build_opener(_NoRedirects, _PinnedHTTP(addresses), _PinnedHTTPS(addresses))
-
-
-def post(url: str, body: bytes, headers: dict[str, str], addresses: list | None = None) -> int:
-    """POST ``body`` (to ``addresses`` when given); the answer's status code (raises when
-    there is none)."""
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    try:
-        with opener_for(url, addresses or []).open(request, timeout=TIMEOUT) as answer:
-            answer.read(64 * 1024)
-            return answer.status
-    except urllib.error.HTTPError as error:
-        error.close()
-        return error.code
-
-
 def _send(delivery: Delivery, now: datetime | None, worker: str) -> None:
     endpoint = delivery.endpoint
     mine = Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.SENDING, claimed_by=worker)
@@ -183,7 +114,9 @@ def _send(delivery: Delivery, now: datetime | None, worker: str) -> None:
     }
     status, error = None, ""
     try:
-        addresses = destinations.check_destination(endpoint.url, "I3")
+        # Through an egress proxy a name this machine cannot resolve is the proxy's to resolve
+        # (and the proxy's to refuse when it is private): ``transport``.
+        addresses = destinations.check_destination(endpoint.url, "I3", unresolved_ok=outgoing_proxy() is not None)
         status = post(endpoint.url, body, headers, addresses)
     except DomainError as refusal:  # I3: the address resolves inside a private network now
         error = f"not sent: {refusal.message}"[:500]
