@@ -6,78 +6,25 @@ The clock stands at Monday 2030-06-03 06:00 UTC (``conftest``); the experts are 
 hour of every day, in UTC (``tests.factories.world``)."""
 
 import threading
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-import caldav
 import pytest
 from caldav.lib import error as dav_error
 from django.test import Client
 from django.urls import reverse
 
-from parlour.availability import search
 from parlour.availability.models import ExternalBusy
 from parlour.calendars import external
 from parlour.calendars.ics import uid_of
 from parlour.calendars.models import CalendarConnection
-from parlour.catalog.models import ExpertProfile
 from parlour.meetings import lifecycle
 from tests.factories import world
 from tests.pgserver import free_port
-from tests.radicaleserver import RadicaleServer
 
-from .conftest import NOW
+from .conftest import NOW, PASSWORD, USER, add_event, connect, profile_of, starts_on, utc
 
-USER, PASSWORD = "eve", "s3cret-Pa55"
-
-
-@pytest.fixture(autouse=True)
-def loopback_allowed(settings):
-    """The Radicale server runs on loopback, which only an installation on premises allows."""
-    settings.PARLOUR_ALLOW_PRIVATE_DESTINATIONS = True
-
-
-@pytest.fixture(scope="module")
-def radicale():
-    server = RadicaleServer({USER: PASSWORD}).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def calendar(radicale) -> caldav.Calendar:
-    """A new, empty calendar of the expert on the server."""
-    principal = caldav.DAVClient(url=f"{radicale.url}/{USER}/", username=USER, password=PASSWORD).principal()
-    return principal.make_calendar(name="Work", cal_id=uuid.uuid4().hex)
-
-
-def add_event(calendar: caldav.Calendar, start: str, end: str, *, uid=None, extra: str = "", all_day=False):
-    value = ";VALUE=DATE" if all_day else ""
-    calendar.save_event(
-        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Tests//EN\r\nBEGIN:VEVENT\r\n"
-        f"UID:{uid or uuid.uuid4().hex}\r\nDTSTAMP:20300601T000000Z\r\n"
-        f"DTSTART{value}:{start}\r\nDTEND{value}:{end}\r\nSUMMARY:Busy\r\n{extra}"
-        "END:VEVENT\r\nEND:VCALENDAR\r\n"
-    )
-
-
-def profile_of(w, person=None) -> ExpertProfile:
-    return ExpertProfile.objects.get(membership__user=person or w.expert, membership__organization=w.org)
-
-
-def connect(w, calendar, password=PASSWORD) -> CalendarConnection:
-    return external.connect(profile_of(w), url=str(calendar.url), username=USER, password=password)
-
-
-def starts_on(w, day: datetime) -> list[str]:
-    """The expert's 60-minute slot starts (UTC "HH:MM") for the paid service on ``day``."""
-    query = search.Query(length_minutes=60, start=day, end=day + timedelta(days=1), now=NOW)
-    return [f"{start:%H:%M}" for start in search.expert_slots(w.service, profile_of(w), query)]
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+pytestmark = pytest.mark.usefixtures("loopback_allowed")
 
 
 def test_k4_e4_busy_events_of_the_calendar_block_the_experts_slots(w, calendar):

@@ -39,7 +39,12 @@ class CalendarConnection(models.Model):
 
     The password is stored as given: it has to be sent to the server as it is, so a hash
     will not do, and no encryption library is part of Parlour (see docs/architecture.md,
-    "External calendars"). It is never shown back, to the expert or to anyone else."""
+    "External calendars"). It is never shown back, to the expert or to anyone else.
+
+    ``enabled`` is turned off after ``login_failures`` (readings refused for the user name or
+    password in a row) reaches ``calendars.external.MAX_LOGIN_FAILURES``; a disabled calendar
+    is neither read nor written until the expert connects it again. ``claimed_by`` names the
+    run reading it (since ``claimed_at``); another run leaves it alone until the lease ends."""
 
     profile = models.OneToOneField(
         "catalog.ExpertProfile", on_delete=models.CASCADE, related_name="calendar_connection"
@@ -52,6 +57,9 @@ class CalendarConnection(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    login_failures = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
 
     def __str__(self) -> str:
         return f"External calendar of {self.profile}"
@@ -60,7 +68,8 @@ class CalendarConnection(models.Model):
 class ExternalEvent(models.Model):
     """K4: a meeting as Parlour keeps it in an expert's external calendar. ``pending`` says
     the calendar has to be brought in line with the meeting as it is now (written, moved or
-    taken out); ``connection`` is the calendar that holds it (None: none does)."""
+    taken out); ``connection`` is the calendar that holds it (None: none does). ``claimed_by``
+    names the run bringing it in line (since ``claimed_at``), as for ``CalendarConnection``."""
 
     meeting = models.OneToOneField("meetings.Meeting", on_delete=models.CASCADE, related_name="external_event")
     connection = models.ForeignKey(
@@ -70,6 +79,8 @@ class ExternalEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     due_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["due_at"], condition=models.Q(pending=True), name="external_event_due")]

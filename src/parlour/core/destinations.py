@@ -10,7 +10,8 @@ and in a shared installation reach what other organizations use (O3).
 or password, resolves the host (every A/AAAA answer) and refuses when any address is
 loopback, private, link-local, multicast, reserved, unspecified or otherwise not global —
 also written as an IPv4-mapped, 6to4, Teredo or NAT64 IPv6 address. It answers the
-addresses found, so that the caller can connect to exactly those (webhooks do).
+addresses found, so that the caller can connect to exactly those (webhooks and the CalDAV
+client of external calendars do).
 
 It runs when the address is saved (a clear refusal; nothing is stored) and again right
 before every request, since what a name resolves to may change after it was saved (DNS

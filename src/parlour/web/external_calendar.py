@@ -3,7 +3,10 @@
 The expert connects a calendar by its address, user name and password; the server is asked
 at once, so a wrong password or address is said there and nothing is kept. The page shows
 when the calendar was last read and what went wrong, if anything; the expert reads it again
-("Check now") or disconnects it. The password is never shown back, to anyone. Who may open
+("Check now") or disconnects it (the meetings Parlour wrote into it are taken out first, as
+far as the server lets within a few seconds). A calendar disabled after refused logins says
+so, and connecting it again with the password turns it back on. The password is never shown
+back, to anyone. Who may open
 the page is who may open the free dates (``free_dates.whose``): the expert, or an admin of
 the organization with ``?expert=``; anyone else hears "not found" (O3)."""
 
