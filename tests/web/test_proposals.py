@@ -4,12 +4,15 @@ client of the organization or a guest, bad input and the domain's refusals shown
 made, and the client seeing the proposal on their meeting page."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from parlour.accounts.models import Guest
+from parlour.meetings import lifecycle
+from parlour.meetings.lifecycle import Party
 from parlour.meetings.models import Meeting, Status
 from tests.factories import client as client_of
 from tests.factories import member, world
@@ -308,3 +311,19 @@ def test_b3_the_meeting_page_offers_its_expert_a_new_proposal_to_the_same_person
     proposal = text(signed_in(w.expert).get(html.unescape(link.group(1))))
     assert f'value="{w.guest.email}"' in proposal and f'value="{w.guest.name}"' in proposal
     assert re.search(r'value="guest"[^>]*checked|checked[^>]*value="guest"', proposal)
+
+
+def test_b3_an_admin_who_gives_a_service_finds_the_proposal_form_by_clicking(w):
+    """An admin has no expert role, but one who gives a service proposes like an expert:
+    the overview and their own meeting's page offer it; an admin who gives none sees neither."""
+    overview = f"/o/{w.org.slug}/meetings/"
+    assert "Propose a meeting" not in text(signed_in(w.admin).get(overview))
+    w.free_service.experts.add(w.admin)
+    assert f'href="{address(w)}"' in text(signed_in(w.admin).get(overview))
+    assert signed_in(w.admin).get(address(w)).status_code == 200
+    start = NOW + timedelta(hours=30)
+    meeting = lifecycle.propose_meeting(
+        w.admin, service=w.free_service, party=Party(client=w.client), start=start, length=30, price=0
+    )
+    page = text(signed_in(w.admin).get(f"/o/{w.org.slug}/meetings/{meeting.pk}/"))
+    assert f"Propose another meeting to {w.client.name}" in page

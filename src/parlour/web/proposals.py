@@ -57,11 +57,15 @@ def is_proposer(membership: Membership | None, services: list[Service]) -> bool:
 
 
 def shows_propose_button(user: User, organization: Organization) -> bool:
-    """For the overview's "Propose a meeting" button: a member with the expert role. No query:
-    the viewer's membership is known since ``organization_page``. (An admin who gives a service
-    reaches the page by its address.)"""
+    """For the overview's "Propose a meeting" button: a member with the expert role (no
+    query: the viewer's membership is known since ``organization_page``), or an admin who
+    gives one of the organization's active services (one query)."""
     membership = membership_of(user, organization)
-    return membership is not None and membership.role == Role.EXPERT
+    if membership is None:
+        return False
+    if membership.role == Role.EXPERT:
+        return True
+    return Service.objects.filter(organization=organization, is_active=True, experts=user).exists()
 
 
 # --- the forms ----------------------------------------------------------------------------
