@@ -198,6 +198,10 @@ PARLOUR_PROXY_COUNT = int(os.environ.get("PARLOUR_PROXY_COUNT", "0"))
 # I3, K4: webhooks and external calendars may call addresses inside a private network (or
 # this machine) only with this set: for an installation on premises (core.destinations).
 PARLOUR_ALLOW_PRIVATE_DESTINATIONS = os.environ.get("PARLOUR_ALLOW_PRIVATE_DESTINATIONS", "0") == "1"
+# Webhooks go straight to the checked addresses, never through the environment's HTTPS_PROXY;
+# an installation that must use an egress proxy names it here (it must then refuse private
+# addresses itself): http://[user:password@]host:port
+PARLOUR_OUTGOING_PROXY = os.environ.get("PARLOUR_OUTGOING_PROXY", "")
 
 # Where people open Parlour: links in mails and notifications start with it.
 PARLOUR_BASE_URL = os.environ.get("PARLOUR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
