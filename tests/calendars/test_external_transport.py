@@ -21,6 +21,7 @@ from django.urls import reverse
 from parlour.calendars import external
 from parlour.calendars.models import CalendarConnection
 from parlour.core.errors import DomainError
+from tests.pgserver import free_port
 
 from .conftest import PASSWORD, USER, profile_of, signed_in
 
@@ -157,10 +158,9 @@ def test_k4_plain_http_is_allowed_on_premises_and_while_debugging(settings):
 # --- an outgoing proxy ----------------------------------------------------------------------
 
 
-def test_k4_an_outgoing_proxy_of_the_environment_still_makes_the_connection(w, settings, monkeypatch):
-    """With ``HTTP_PROXY`` set (a name, resolved as usual: the operator chose it) the client
-    sends its request to the proxy, which connects to the calendar itself."""
-    settings.PARLOUR_ALLOW_PRIVATE_DESTINATIONS = True
+@pytest.fixture
+def proxy_server():
+    """A proxy on loopback that answers every request 502 and keeps what it was asked."""
     asked = []
 
     class Proxy(BaseHTTPRequestHandler):
@@ -170,26 +170,43 @@ def test_k4_an_outgoing_proxy_of_the_environment_still_makes_the_connection(w, s
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        do_PROPFIND = do_REPORT = do_GET = do_OPTIONS = answer
+        do_PROPFIND = do_REPORT = do_GET = do_OPTIONS = do_CONNECT = answer
 
         def log_message(self, *args):
             pass
 
-    proxy = HTTPServer(("127.0.0.1", 0), Proxy)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
-    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HTTP_PROXY", f"http://localhost:{proxy.server_port}")
+    server = HTTPServer(("127.0.0.1", 0), Proxy)
+    server.asked = asked
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_k4_o3_the_environments_proxy_is_not_followed(w, settings, monkeypatch, proxy_server):
+    """``HTTP_PROXY`` would resolve the calendar's name past the checks: it is ignored, and
+    the client goes to the checked address itself (here: nothing listens there)."""
+    settings.PARLOUR_ALLOW_PRIVATE_DESTINATIONS = True
+    settings.PARLOUR_OUTGOING_PROXY = ""
+    monkeypatch.setenv("HTTP_PROXY", f"http://localhost:{proxy_server.server_port}")
+    monkeypatch.setenv("HTTPS_PROXY", f"http://localhost:{proxy_server.server_port}")
     niquests.utils.getproxies.cache_clear()  # niquests reads the environment once per process
     try:
         with pytest.raises(external.CalendarUnusable):
-            external.check("http://10.0.0.5/eve/work/", USER, PASSWORD)
+            external.check(f"http://127.0.0.1:{free_port()}/eve/work/", USER, PASSWORD)
     finally:
-        monkeypatch.delenv("HTTP_PROXY")
         niquests.utils.getproxies.cache_clear()
-        proxy.shutdown()
-        proxy.server_close()
-    assert asked and asked[0][1] == "http://10.0.0.5/eve/work/"
+    assert proxy_server.asked == []
+
+
+def test_k4_with_an_outgoing_proxy_set_the_proxy_makes_the_connection(w, settings, proxy_server):
+    """``PARLOUR_OUTGOING_PROXY`` (a name, resolved as usual: the operator chose it): the
+    client sends its request to the proxy, which connects to the calendar itself."""
+    settings.PARLOUR_ALLOW_PRIVATE_DESTINATIONS = True
+    settings.PARLOUR_OUTGOING_PROXY = f"http://localhost:{proxy_server.server_port}"
+    with pytest.raises(external.CalendarUnusable):
+        external.check("http://10.0.0.5/eve/work/", USER, PASSWORD)
+    assert proxy_server.asked and proxy_server.asked[0][1] == "http://10.0.0.5/eve/work/"
 
 
 # --- TLS checks the name, not the address ---------------------------------------------------

@@ -46,21 +46,15 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 from itertools import islice
 from time import monotonic
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import caldav
-import niquests
 import recurring_ical_events
 from caldav.lib import error as dav_error
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from icalendar import Calendar
-from niquests.packages.urllib3.contrib.resolver import ResolverDescription
-from niquests.utils import get_environ_proxies, select_proxy
 
 from parlour.availability.models import ExternalBusy
 from parlour.availability.slots import normalize
@@ -69,12 +63,12 @@ from parlour.core import clock, destinations
 from parlour.core.errors import DomainError
 from parlour.meetings.models import Meeting, Status
 
+from .caldav_client import INSECURE, RULE, GuardedClient, client_for, require_https  # noqa: F401 (GuardedClient: for tests)
 from .ics import PRODID, _host, feed_ics, uid_of
 from .models import CalendarConnection, ExternalEvent
 
 logger = logging.getLogger(__name__)
 
-TIMEOUT = 20  # seconds for one request to the calendar server
 RETRY = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 LEASE = timedelta(minutes=5)  # a claim older than this belongs to a run that died
 MAX_LOGIN_FAILURES = 5  # readings refused for the login in a row before the calendar is disabled
@@ -88,15 +82,11 @@ NOT_FOUND = "No calendar was found at this address."
 UNREACHABLE = "The calendar server could not be reached. Check the address."
 FAILED = "The calendar server answered with an error."
 REFUSED = gettext_noop("Parlour does not call this address: it is this server itself or inside a private network.")
-INSECURE = gettext_noop(
-    "The address must start with https://: over plain http:// the password would cross the network unprotected."
-)
 DISABLED = gettext_noop(
     "The calendar server refused the user name or password several times in a row, so Parlour stopped using "
     "this calendar: it is neither read nor written. Connect it again with the password to turn it back on."
 )
 ENDED = "Given up: the meeting has ended."
-RULE = "K4"
 
 
 class CalendarUnusable(Exception):
@@ -104,53 +94,6 @@ class CalendarUnusable(Exception):
 
 
 # --- the client -----------------------------------------------------------------------------
-
-
-def require_https(url: str) -> None:
-    """A ``DomainError`` for a plain http address, unless on premises or with ``DEBUG``."""
-    if urlsplit(url).scheme != "https" and not (destinations.private_allowed() or settings.DEBUG):
-        raise DomainError("insecure_url", _(INSECURE), RULE)
-
-
-class GuardedClient(caldav.DAVClient):
-    """A CalDAV client that checks each request's address just before sending it and then
-    connects only to the addresses checked: its session's resolver knows those and nothing
-    else (TLS still sends the name and checks the certificate against it). It follows no
-    redirect (niquests then raises ``TooManyRedirects``) and speaks no HTTP/3 (whose Alt-Svc
-    would name another place to connect to)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, enable_rfc6764=False, **kwargs)
-        self.session.close()
-        self.pins = ResolverDescription.from_url("in-memory://default").new()
-        self.session = niquests.Session(resolver=self.pins, disable_http3=True)
-        self.session.max_redirects = 0
-
-    def request(self, url, *args, **kwargs):
-        url = str(self.url.join(url))
-        require_https(url)
-        addresses = destinations.check_destination(url, RULE)
-        self.pin(url, addresses)
-        return super().request(url, *args, **kwargs)
-
-    def pin(self, url: str, addresses: list) -> None:
-        """``url``'s host now resolves to ``addresses`` only. An outgoing proxy configured in
-        the environment is resolved as usual (the operator named it); it then makes the
-        connection to the calendar itself."""
-        host = urlsplit(url).hostname or ""
-        self.pins.clear(host)
-        for ip in addresses:
-            self.pins.register(host, str(ip))
-        proxy = select_proxy(url, get_environ_proxies(url)) if self.session.trust_env else None
-        proxy_host = urlsplit(proxy).hostname if proxy else None
-        if proxy_host and not self.pins.support(proxy_host):
-            for ip in destinations.resolve(proxy_host, urlsplit(proxy).port or 80):
-                self.pins.register(proxy_host, str(ip))
-
-
-def client_for(url: str, username: str, password: str, timeout: float = TIMEOUT) -> caldav.Calendar:
-    client = GuardedClient(url=url, username=username or None, password=password or None, timeout=timeout)
-    return client.calendar(url=url)
 
 
 def _explain(exc: Exception) -> str:

@@ -7,7 +7,9 @@ organization is "not found", an inactive service or someone who is no longer a m
 listed (O3). Its queries do not grow with the number of experts or services.
 
 A visitor who opens the organization's own address (``/o/<slug>/``, the dashboard of those
-who belong to it) is sent here; a client or member finds it from the dashboard."""
+who belong to it) is sent here; a client or member finds it from the dashboard. A visitor
+finds "Create an account" here (``signup``), and a signed-in person who does not belong to
+the organization "Become a client"."""
 
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -56,7 +58,9 @@ def organization_public(request: HttpRequest, slug: str) -> HttpResponse:
     experts = [
         {"user": membership.user, "profile": _profile(membership)} for membership in bookable_experts(organization)
     ]
-    context = {"organization": organization, "services": services, "experts": experts}
+    # ``public_organization`` keeps the organization on the request for those who belong to it.
+    joins = request.user.is_authenticated and getattr(request, "organization", None) is None
+    context = {"organization": organization, "services": services, "experts": experts, "may_join": joins}
     return render(request, "web/booking/organization.html", context)
 
 

@@ -16,6 +16,7 @@ from . import (
     password,
     proposals,
     public_organization,
+    signup,
     views,
     webhooks,
 )
@@ -40,6 +41,7 @@ urlpatterns = [
     *proposals.urlpatterns,
     *conversations.urlpatterns,
     *password.urlpatterns,
+    *signup.urlpatterns,
     *notifications.urlpatterns,
     *webhooks.urlpatterns,
 ]

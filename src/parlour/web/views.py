@@ -1,6 +1,8 @@
 """The pages around the rooms: signing in and out, and the way in to one's meetings (the
 organization's overview, ``web.overview``). Parse, call the domain, render."""
 
+import re
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -36,11 +38,19 @@ class SignIn(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         """E5: where there is one organization, the page a visitor books from is linked here
-        (``/`` leads here). With several, none is named: each gives its own address."""
+        (``/`` leads here). With several, none is named: each gives its own address. O1:
+        "Create an account" with the organization ``next`` leads back to, or the only one."""
         context = super().get_context_data(**kwargs)
         organizations = list(Organization.objects.order_by("pk").only("slug", "name")[:2])
         context["public_organization"] = organizations[0] if len(organizations) == 1 else None
+        context["signup_organization"] = self.organization_of_next() or context["public_organization"]
         return context
+
+    def organization_of_next(self) -> Organization | None:
+        """O1: the organization whose page sent the visitor here (``next=/o/<slug>/…``), to
+        offer "Create an account" with it."""
+        found = re.match(r"/o/([-\w]+)/", self.get_redirect_url() or "")
+        return Organization.objects.filter(slug=found.group(1)).only("slug", "name").first() if found else None
 
 
 class SignOut(auth_views.LogoutView):
