@@ -93,15 +93,22 @@ def test_d1_a_rows_plus_opens_it_and_its_minus_closes_it(browser, new_context, w
     plus_and_minus(open_overview(new_context(browser, user=w.expert), w), w)
 
 
-def test_d1_on_a_phone_the_table_scrolls_and_rows_still_open(browser, new_context, w):
+def test_d1_on_a_phone_each_meeting_is_a_card_with_its_actions_in_reach(browser, new_context, w):
     page = open_overview(new_context(browser, user=w.expert, **PHONE), w)
-    # The page itself fits the phone's width; the table scrolls inside its own region.
+    # Nothing sticks out: not the page, not the table, which would otherwise scroll sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     region = page.get_by_role("region", name=re.compile("Meetings"))
-    assert region.evaluate("el => el.scrollWidth > el.clientWidth")
+    assert region.evaluate("el => el.scrollWidth <= el.clientWidth")
     expect(page.get_by_label("Status")).to_be_visible()
     box = page.get_by_role("button", name="Filter").bounding_box()
     assert box["x"] + box["width"] <= 390
+    # Every line of a meeting says what it is, and its actions are on the screen.
+    card = page.locator(f"#meeting-{w.meetings[0].pk}")
+    label = card.locator("td.when").evaluate("td => getComputedStyle(td, '::before').content")
+    assert "Date and time" in label
+    for action in ("Add to calendar", "Change"):
+        link = card.get_by_role("link", name=re.compile(action)).bounding_box()
+        assert 0 <= link["x"] and link["x"] + link["width"] <= 390, action
     plus_and_minus(page, w, keyboard=False)
     # Sorting from a heading works on the phone too.
     page.locator("th[data-sort=subject]").get_by_role("link").tap()

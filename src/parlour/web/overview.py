@@ -276,6 +276,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         "next_url": query_string(params, page=page.next_page_number()) if page.has_next() else None,
         "rows": rows,
         "columns": len(COLUMNS) + 2,
+        "labels": {key: label for key, (label, _first) in COLUMNS.items()},  # a phone shows them per cell
         "can_propose": shows_propose_button(request.user, organization),
     }
     return render(request, "web/overview/overview.html", context)
@@ -301,6 +302,7 @@ def overview_row(request: HttpRequest, slug: str, meeting_id: int) -> HttpRespon
         "row": row_of(meeting, organization, clock.now()),
         "opened": opened,
         "columns": len(COLUMNS) + 2,
+        "labels": {key: label for key, (label, _first) in COLUMNS.items()},  # a phone shows them per cell
     }
     if opened:
         person = meeting.client or meeting.guest
