@@ -522,5 +522,13 @@ def test_s3_the_admins_dashboard_lists_the_disputes_to_decide(w):
     assert f"with {w.client.name}, {w.expert.name}" in html
     for someone in (w.expert, w.client):
         assert 'id="disputes-title"' not in dashboard(w, someone).content.decode()
+
+    # Beyond the dashboard's five, the meetings list has every dispute (and only those).
+    link = f'href="/o/{w.org.slug}/meetings/?tab=everyone&amp;outcome=disputed"'
+    assert link in html and "All 1 dispute in the meetings list" in html
+    assert shown(overview(w, w.admin, tab="everyone", outcome="disputed")) == [disputed.pk]
+    assert shown(overview(w, w.admin, tab="everyone", outcome="held")) == [settled.pk]
+    assert sorted(shown(overview(w, w.admin, tab="everyone"))) == sorted([disputed.pk, settled.pk])
+    assert 'id="id_outcome-error"' in overview(w, w.admin, outcome="lost").content.decode()
     outcome.decide_dispute(w.admin, fresh(disputed), outcome="refunded", note="", now=disputed.end + timedelta(hours=3))
     assert 'id="disputes-title"' not in dashboard(w, w.admin).content.decode()

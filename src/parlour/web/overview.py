@@ -29,7 +29,7 @@ from parlour.meetings.display import STARTING_SOON, DisplayedStatus, MediaState,
 from parlour.meetings.models import MediaCheck, Meeting, Outcome, Review, Side, Statement, Status
 from parlour.meetings.outcome import room_is_open
 
-from .meeting_labels import DISPLAYED_STATUS
+from .meeting_labels import DISPLAYED_STATUS, OUTCOMES
 from .pages import organization_page
 from .proposals import shows_propose_button
 
@@ -62,6 +62,8 @@ COLUMNS = {
     "date": (_("Date and time"), "desc"),
 }
 EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)
+FILTERS = ("status", "outcome", "from", "to")
+FILTERED_OUTCOMES = (Outcome.DISPUTED, Outcome.HELD, Outcome.CLIENT_NO_SHOW, Outcome.REFUNDED)
 
 
 def optional_url(name: str, *args) -> str | None:
@@ -128,13 +130,16 @@ def sorted_meetings(meetings: QuerySet[Meeting], sort: str, order: str, now: dat
 
 
 class OverviewFilters(forms.Form):
-    """Displayed status (D2) and a range of days in the viewer's time zone."""
+    """Displayed status (D2), how a held meeting settled (S3: the disputes an admin has to
+    decide), and a range of days in the viewer's time zone."""
 
     status = forms.ChoiceField(label=_("Status"), required=False)
+    outcome = forms.ChoiceField(label=_("Outcome"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("Any status"))] + [(s.value, STATUS_LABELS[s]) for s in STATUS_ORDER]
+        self.fields["outcome"].choices = [("", _("Any outcome"))] + [(o.value, OUTCOMES[o]) for o in FILTERED_OUTCOMES]
         for name, label in (("from", _("From")), ("to", _("To"))):
             self.fields[name] = forms.DateField(
                 label=label,
@@ -169,6 +174,8 @@ class OverviewFilters(forms.Form):
         data = self.cleaned_data
         if data.get("status"):
             meetings = meetings.filter(displayed_status_matches(DisplayedStatus(data["status"]), now))
+        if data.get("outcome"):
+            meetings = meetings.filter(outcome=data["outcome"])
         if data.get("from"):
             meetings = meetings.filter(start__gte=datetime.combine(data["from"], time.min, tzinfo=zone))
         if data.get("to"):
@@ -251,7 +258,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         "tab": tab,
         "sort": sort,
         "order": order,
-        **{name: request.GET.get(name, "") for name in ("status", "from", "to")},
+        **{name: request.GET.get(name, "") for name in FILTERS},
     }
     pages = [
         {"number": n, "url": query_string(params, page=n) if isinstance(n, int) else None}
@@ -268,7 +275,7 @@ def overview(request: HttpRequest, slug: str) -> HttpResponse:
         "sort_label": COLUMNS[sort][0],
         "headings": column_headings(params, sort, order),
         "filters": filters,
-        "filtered": any(params[name] for name in ("status", "from", "to")),
+        "filtered": any(params[name] for name in FILTERS),
         "clear_url": query_string({"tab": tab, "sort": sort, "order": order}),
         "page": page,
         "pages": pages,
@@ -343,14 +350,20 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         )
         .order_by("name", "id")
     )
-    disputed = []
+    disputed, disputes_count = [], None
     if is_admin(request.user, organization):
         # S3: the disputed meetings wait for an admin; the dashboard says which.
         found = with_row_fields(Meeting.objects.filter(organization=organization, outcome=Outcome.DISPUTED))
         disputed = [_disputed(m, organization) for m in found.order_by("start", "id")[:SHORT_LIST]]
+        if len(disputed) == SHORT_LIST:
+            disputes_count = found.count()
     context = {
         "organization": organization,
         "disputed": disputed,
+        "disputes_count": disputes_count or len(disputed),
+        "disputes_url": reverse("web:overview", args=[organization.slug])
+        + "?"
+        + urlencode({"tab": "everyone", "outcome": Outcome.DISPUTED.value}),
         "upcoming_count": upcoming.count(),
         "held_count": held.count(),
         "upcoming": [_listed(m, organization, request.user) for m in upcoming[:SHORT_LIST]],
