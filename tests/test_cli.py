@@ -2,6 +2,7 @@
 management commands, and ``run`` serving the admin with its static files."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.db.models import Sum
+from django.test import Client
 
 from parlour.accounts.models import Membership, Organization, Role, User
 from parlour.cli import main
@@ -169,6 +171,13 @@ def test_i4_demo_has_meetings_in_every_status_and_a_balanced_ledger(capsys):
     assert set(meetings.values_list("status", flat=True)) == set(Status.values)
     assert Account.objects.aggregate(total=Sum("balance"))["total"] == 0
     assert not Account.objects.filter(balance__lt=0, kind__in=["wallet", "escrow"]).exists()
+    # The meeting whose room is open now: its guest key, and the guest's own page, work.
+    key = re.search(r"enters at /join/ with the key (\w+)\.", out).group(1)
+    guest_page = re.search(r"(/g/\S+/)$", out, re.M).group(1)
+    meeting = Meeting.objects.get(organization=organization, guest_key=key)
+    page = Client().get(guest_page)
+    assert page.status_code == 200 and meeting.guest_key in page.content.decode()
+    assert meeting.expert.name in page.content.decode()
 
 
 @pytest.mark.django_db

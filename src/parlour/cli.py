@@ -272,6 +272,7 @@ def _stop_when_orphaned(parent: int) -> None:
 
 def demo(options) -> int:
     from parlour import demo as demo_data
+    from parlour.meetings.guest_links import link_token
 
     migrate()
     try:
@@ -293,6 +294,10 @@ def demo(options) -> int:
         print(
             f"The room of '{now.subject}' is open now, until {now.end:%H:%M} UTC: {now.expert.name} signs in "
             f"and enters from /meetings/; the guest {now.guest.name} enters at /join/ with the key {now.guest_key}."
+        )
+        print(
+            f"The guest's own page, as the mail to them links it (change, cancel, write to the expert): "
+            f"/g/{link_token(now)}/"
         )
     print(f"Sign in to the admin area (/admin/) as {demo_data.ADMIN_EMAIL}.")
     return 0
