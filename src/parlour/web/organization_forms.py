@@ -1,11 +1,11 @@
-"""Area F: the forms of the organization's settings pages (O2, O4, O5, E2). Each form
+"""Area F: the forms of the organization's settings pages (O1, O2, O4, O5, E2). Each form
 validates with the model's own validators; the pages save only what a valid form gives."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from parlour.accounts.models import Group, Organization, OrganizationSettings, Role, User
+from parlour.accounts.models import ClientAccount, Group, Organization, OrganizationSettings, Role, User
 from parlour.catalog.models import Service, Skill, validate_lengths
 
 POLICY_FIELDS = [
@@ -136,6 +136,44 @@ class AddMemberForm(forms.Form):
                 self.add_error("name", _("Nobody has an account with this email yet: give their name to make one."))
         elif self.person.memberships.filter(organization=self.organization).exists():
             self.add_error("email", _("%(name)s is already a member.") % {"name": self.person.name})
+        return cleaned
+
+
+class AddClientForm(forms.Form):
+    """O1, C3: a client by their email; someone new needs a name too. Someone who is a
+    member or a client of the organization already is said so, and nothing changes."""
+
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=User._meta.get_field("name").max_length,
+        required=False,
+        help_text=_("Needed only for someone without an account yet."),
+    )
+
+    def __init__(self, *args, organization: Organization, **kwargs) -> None:
+        super().__init__(*args, prefix="client", **kwargs)
+        self.organization = organization
+        self.person = None
+
+    def clean(self):
+        cleaned = super().clean()
+        email = (cleaned.get("email") or "").strip().lower()
+        if not email:
+            return cleaned
+        cleaned["email"] = email
+        self.person = User.objects.filter(email__iexact=email).first()
+        if self.person is None:
+            if not (cleaned.get("name") or "").strip():
+                self.add_error("name", _("Nobody has an account with this email yet: give their name to make one."))
+        elif self.person.memberships.filter(organization=self.organization).exists():
+            self.add_error(
+                "email",
+                _("%(name)s is already a member; members can be granted credits as they are.")
+                % {"name": self.person.name},
+            )
+        elif ClientAccount.objects.filter(organization=self.organization, user=self.person).exists():
+            self.add_error("email", _("%(name)s is already a client.") % {"name": self.person.name})
         return cleaned
 
 
