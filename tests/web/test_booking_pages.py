@@ -88,6 +88,7 @@ def test_e5_expert_page_shows_profile_services_and_slots_in_the_visitors_zone(w)
     assert page.status_code == 200
     html = page.content.decode()
     assert "Eve Expert" in html and "Twenty years of advice." in html
+    assert f"Works in the time zone {profile.time_zone}" in html  # E1: the expert's own zone
     assert "Expert advice" in html and "Intro call" in html  # the services they give
     shown = slots_shown(html)
     assert shown["2030-06-03T10:00:00Z"] == "12:00"  # 10:00 UTC is noon in Amsterdam (CEST)
