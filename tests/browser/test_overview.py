@@ -108,7 +108,7 @@ def test_d1_on_a_phone_each_meeting_is_a_card_with_its_actions_in_reach(browser,
     assert "Date and time" in label
     for action in ("Add to calendar", "Change"):
         link = card.get_by_role("link", name=re.compile(action)).bounding_box()
-        assert 0 <= link["x"] and link["x"] + link["width"] <= 390, action
+        assert link["x"] >= 0 and link["x"] + link["width"] <= 390, action
     plus_and_minus(page, w, keyboard=False)
     # Sorting from a heading works on the phone too.
     page.locator("th[data-sort=subject]").get_by_role("link").tap()

@@ -56,6 +56,8 @@ def test_c2_admins_see_each_clients_available_and_blocked_credits(w):
     assert w.client.email in cleo
     assert re.search(r"data-available>900<", cleo) and re.search(r"data-blocked>100<", cleo)
     assert f'href="/o/{w.org.slug}/wallet/?person={w.client.pk}#grant"' in cleo
+    wallet = text(signed_in(w.admin).get(f"/o/{w.org.slug}/wallet/", {"person": w.client.pk}))
+    assert re.search(rf'<option value="{w.client.pk}" selected>', wallet)  # C3: the grant form names her
     paul = row_of(text(page), poor)
     assert re.search(r"data-available>0<", paul) and re.search(r"data-blocked>0<", paul)
     balance = ledger.balance_of(w.org, w.client)

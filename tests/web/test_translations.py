@@ -71,8 +71,10 @@ def test_d4_every_string_is_translated_and_compiled(app, language):
     for entry in source:
         msgid, context = unescape(entry["msgid"]), entry.get("msgctxt")
         if "msgid_plural" in entry:
-            said = catalogue.npgettext(context, msgid, unescape(entry["msgid_plural"]), 1) if context else (
-                catalogue.ngettext(msgid, unescape(entry["msgid_plural"]), 1)
+            said = (
+                catalogue.npgettext(context, msgid, unescape(entry["msgid_plural"]), 1)
+                if context
+                else (catalogue.ngettext(msgid, unescape(entry["msgid_plural"]), 1))
             )
         else:
             said = catalogue.pgettext(context, msgid) if context else catalogue.gettext(msgid)

@@ -311,7 +311,8 @@ def wallet_page(
     page = Paginator(history, HISTORY_PAGE).get_page(request.GET.get("page"))
     admin = is_admin(user, organization)
     if admin and grant_form is None:
-        grant_form = GrantForm(people=people_of(organization))
+        # "Grant credits" from the clients list names the person (``?person=``).
+        grant_form = GrantForm(people=people_of(organization), initial={"person": request.GET.get("person")})
     context = {
         "organization": organization,
         "available": amount_text(balance.available),
