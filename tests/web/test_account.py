@@ -273,7 +273,7 @@ def test_c2_history_is_paged_and_a_long_page_costs_no_more_queries(w, django_ass
     browser.get(url)  # the session is read once
     for _ in range(4):
         ledger.grant_credits(w.org, w.client, 1, by=w.admin)
-    with django_assert_max_num_queries(8) as few:
+    with django_assert_max_num_queries(9) as few:
         browser.get(url)
     for hours in range(50, 60):
         w.book(hours_ahead=hours)  # movements with their meeting

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from parlour.accounts.models import ClientAccount
 from parlour.notifications.models import Notification, Topic
 from tests.factories import OrganizationFactory, UserFactory, world
 from tests.meetings.checks import NOW
@@ -188,3 +189,23 @@ def test_the_list_keeps_the_organizations_areas_in_the_header(w):
     header = text(signed_in(w.client).get("/notifications/")).split("</header>")[0]
     for area in ("", "meetings/", "wallet/"):
         assert f'href="/o/{w.org.slug}/{area}"' in header
+
+
+def test_o1_a_client_of_two_organizations_switches_between_them_and_stays_in_the_one_opened_last(w):
+    """O1: a client account may belong to several organizations. The header offers the
+    others; the pages of one's own (the notifications, /meetings/) follow the one opened last."""
+    other = world()
+    ClientAccount.objects.create(organization=other.org, user=w.client)
+    first, second = sorted([w.org, other.org], key=lambda o: o.name)
+    browser = signed_in(w.client)
+    header = text(browser.get(f"/o/{first.slug}/")).split("</header>")[0]
+    assert f'<li><a href="/o/{second.slug}/">{second.name}</a></li>' in header
+    assert f'href="/o/{first.slug}/wallet/"' in header
+
+    browser.get(f"/o/{second.slug}/")
+    header = text(browser.get("/notifications/")).split("</header>")[0]
+    assert f'href="/o/{second.slug}/wallet/"' in header and f'href="/o/{first.slug}/"' in header
+    assert browser.get("/meetings/")["Location"] == f"/o/{second.slug}/meetings/"
+
+    lonely = text(signed_in(other.expert).get(f"/o/{other.org.slug}/")).split("</header>")[0]
+    assert 'class="switch"' not in lonely  # one organization: nothing to switch to

@@ -289,7 +289,7 @@ def test_o1_members_are_listed_with_their_roles(w, django_assert_max_num_queries
     for _ in range(20):
         member(w.org)
     browser = signed_in(w.admin)
-    with django_assert_max_num_queries(8):  # as many for 23 members as for 3
+    with django_assert_max_num_queries(9):  # as many for 23 members as for 3
         page = text(browser.get(base(w) + "members/"))
     assert "Ada Admin" in page and "Eve Expert" in page and "Advisors" in page
     assert f'<select id="role-{w.admin.pk}" name="role">' in page

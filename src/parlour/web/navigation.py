@@ -16,19 +16,33 @@ AREAS = [
 ]
 
 
+LAST = "parlour_organization"  # the session key of the organization whose pages were opened last
+
+
+def current_organization(request, organizations: list):
+    """The organization one's own pages (account, notifications, ``/meetings/``) belong to:
+    the one whose pages were opened last in this session, else the first."""
+    last = request.session.get(LAST) if hasattr(request, "session") else None
+    return next((o for o in organizations if o.slug == last), organizations[0] if organizations else None)
+
+
 def navigation(request) -> dict:
     """Template context: ``navigation``, the header's links for ``request.organization``
     (set by the organization's pages), or on the pages of one's own (account, notifications)
-    for the first organization one belongs to, so the way back is always in the header;
-    areas not served (yet) are left out."""
+    for the organization opened last, so the way back is always in the header; areas not
+    served (yet) are left out. ``organizations``: the others one belongs to (O1: a client
+    account may belong to several), to switch to."""
     organization = getattr(request, "organization", None)
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"navigation": []}
+        return {"navigation": [], "organizations": []}
+    mine = organizations_of(user)
     if organization is None:
-        organization = next(iter(organizations_of(user)), None)
+        organization = current_organization(request, mine)
+    elif len(mine) > 1 and request.session.get(LAST) != organization.slug:
+        request.session[LAST] = organization.slug  # only where there is a choice to remember
     if organization is None:
-        return {"navigation": []}
+        return {"navigation": [], "organizations": []}
     member = membership_of(user, organization) is not None
     admin = member and is_admin(user, organization)
     links = []
@@ -44,4 +58,9 @@ def navigation(request) -> dict:
 
             label = navigation_label(user, organization)
         links.append({"url": url, "label": label, "current": request.path == url})
-    return {"navigation": links}
+    others = [
+        {"name": other.name, "url": reverse("web:dashboard", args=[other.slug])}
+        for other in mine
+        if other.pk != organization.pk
+    ]
+    return {"navigation": links, "organizations": others, "organization_name": organization.name}

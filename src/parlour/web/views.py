@@ -14,6 +14,8 @@ from django.views.i18n import set_language
 from parlour.accounts.access import organizations_of
 from parlour.accounts.models import Organization
 
+from .navigation import current_organization
+
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -60,9 +62,9 @@ class SignOut(auth_views.LogoutView):
 @login_required
 @require_GET
 def meetings(request: HttpRequest) -> HttpResponse:
-    """The way in to one's meetings: the overview of one's first organization (D1), or a
-    page saying there is none yet."""
-    organizations = organizations_of(request.user)
-    if organizations:
-        return redirect("web:overview", slug=organizations[0].slug)
+    """The way in to one's meetings: the overview of the organization opened last, else of
+    the first (D1), or a page saying there is none yet."""
+    organization = current_organization(request, organizations_of(request.user))
+    if organization is not None:
+        return redirect("web:overview", slug=organization.slug)
     return render(request, "web/overview/no_organization.html")
