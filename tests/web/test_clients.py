@@ -133,7 +133,7 @@ def test_o1_an_admin_adds_someone_new_as_a_client_who_is_invited_to_choose_a_pas
     assert not nia.has_usable_password() and (nia.language, nia.time_zone) == ("de", "Europe/Berlin")
     assert len(received) == 1 and "/signin/welcome/" in received[0].message.get_content()
     page = text(signed_in(w.admin).get(clients_url(w)))
-    assert "Nia New" in page and "Has not chosen a password yet" in row_of(page, nia)
+    assert "Nia New" in page and "Hat noch kein Passwort gewählt" in row_of(page, nia)  # the admin reads German
     # Now the admin can grant Nia credits (C3).
     ledger.grant_credits(w.org, nia, 25, by=w.admin)
     assert ledger.balance_of(w.org, nia).available == 25
