@@ -120,6 +120,26 @@ def membership_of_org(organization: Organization, user_id: int) -> Membership:
     return get_object_or_404(Membership.objects.select_related("user"), organization=organization, user_id=user_id)
 
 
+def send_invitation(request: HttpRequest, organization: Organization, person: User) -> str | None:
+    """Mail someone just added (a member or a client) the invitation to choose a password
+    (``web.password``). When it cannot be sent, the account gets a random password instead,
+    returned for the admin to pass on once (with a message saying so); None when mailed."""
+    try:
+        send_password_mail(person, invitation=True, invited_by=request.user, organization=organization)
+    except Exception:
+        logger.exception("The invitation to user %s could not be mailed", person.pk)
+        password = secrets.token_urlsafe(12)
+        person.set_password(password)
+        person.save(update_fields=["password"])
+        messages.error(
+            request,
+            _("The invitation could not be mailed, so %(name)s signs in with the password below.")
+            % {"name": person.name},
+        )
+        return password
+    return None
+
+
 def members_page(request, organization, *, add_form=None, refusal="", new_person=None, status=200) -> HttpResponse:
     rows = list(
         Membership.objects.filter(organization=organization)
@@ -178,18 +198,7 @@ def add_member(request: HttpRequest, slug: str) -> HttpResponse:
             )
         Membership.objects.create(organization=organization, user=person, role=role)
     if invite:
-        try:
-            send_password_mail(person, invitation=True, invited_by=request.user, organization=organization)
-        except Exception:
-            logger.exception("The invitation to user %s could not be mailed", person.pk)
-            password = secrets.token_urlsafe(12)
-            person.set_password(password)
-            person.save(update_fields=["password"])
-            messages.error(
-                request,
-                _("The invitation could not be mailed, so %(name)s signs in with the password below.")
-                % {"name": person.name},
-            )
+        if (password := send_invitation(request, organization, person)) is not None:
             return members_page(request, organization, new_person={"person": person, "password": password})
         messages.success(
             request,

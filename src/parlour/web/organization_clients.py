@@ -9,7 +9,6 @@ new gets an account and, like a new member, a mailed invitation to choose their 
 changes. Anyone but an admin gets "not found", as on the other settings pages."""
 
 import logging
-import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,9 +26,8 @@ from parlour.accounts.models import ClientAccount, Organization, User
 from parlour.credits.models import Account, AccountKind
 
 from .account import amount_text
-from .organization import admin_page, show
+from .organization import admin_page, send_invitation, show
 from .organization_forms import AddClientForm
-from .password import send_password_mail
 
 logger = logging.getLogger(__name__)
 
@@ -102,18 +100,7 @@ def add_client(request: HttpRequest, slug: str) -> HttpResponse:
         if made:
             messages.success(request, _("%(name)s is a client now.") % {"name": person.name})
         return redirect("web:settings_clients", slug=organization.slug)
-    try:
-        send_password_mail(person, invitation=True, invited_by=request.user, organization=organization)
-    except Exception:
-        logger.exception("The invitation to user %s could not be mailed", person.pk)
-        password = secrets.token_urlsafe(12)
-        person.set_password(password)
-        person.save(update_fields=["password"])
-        messages.error(
-            request,
-            _("The invitation could not be mailed, so %(name)s signs in with the password below.")
-            % {"name": person.name},
-        )
+    if (password := send_invitation(request, organization, person)) is not None:
         return clients_page(request, organization, new_person={"person": person, "password": password})
     messages.success(
         request,
