@@ -103,7 +103,11 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=role_choices)
 
 
-class AddMemberForm(forms.Form):
+class PersonByEmailForm(forms.Form):
+    """Someone to add to the organization by their email (O1); someone new needs a name too.
+    ``person``: the account with that email, if there is one; ``refusal`` says why that
+    person cannot be added (already in the organization), or "" when they can."""
+
     email = forms.EmailField(label=_("Email"), max_length=254)
     name = forms.CharField(
         label=_("Name"),
@@ -111,6 +115,31 @@ class AddMemberForm(forms.Form):
         required=False,
         help_text=_("Needed only for someone without an account yet."),
     )
+
+    def __init__(self, *args, organization: Organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        self.person = None
+
+    def refusal(self, person: User) -> str:
+        raise NotImplementedError
+
+    def clean(self):
+        cleaned = super().clean()
+        email = (cleaned.get("email") or "").strip().lower()
+        if not email:
+            return cleaned
+        cleaned["email"] = email
+        self.person = User.objects.filter(email__iexact=email).first()
+        if self.person is None:
+            if not (cleaned.get("name") or "").strip():
+                self.add_error("name", _("Nobody has an account with this email yet: give their name to make one."))
+        elif refusal := self.refusal(self.person):
+            self.add_error("email", refusal)
+        return cleaned
+
+
+class AddMemberForm(PersonByEmailForm):
     role = forms.ChoiceField(label=_("Role"), choices=role_choices, initial=Role.EXPERT)
     invite = forms.BooleanField(
         label=_("Mail them a link to choose their own password"),
@@ -119,62 +148,27 @@ class AddMemberForm(forms.Form):
         help_text=_("For someone new. Untick it to be shown a password to pass on yourself instead."),
     )
 
-    def __init__(self, *args, organization: Organization, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.organization = organization
-        self.person = None
-
-    def clean(self):
-        cleaned = super().clean()
-        email = (cleaned.get("email") or "").strip().lower()
-        if not email:
-            return cleaned
-        cleaned["email"] = email
-        self.person = User.objects.filter(email__iexact=email).first()
-        if self.person is None:
-            if not (cleaned.get("name") or "").strip():
-                self.add_error("name", _("Nobody has an account with this email yet: give their name to make one."))
-        elif self.person.memberships.filter(organization=self.organization).exists():
-            self.add_error("email", _("%(name)s is already a member.") % {"name": self.person.name})
-        return cleaned
+    def refusal(self, person: User) -> str:
+        if person.memberships.filter(organization=self.organization).exists():
+            return _("%(name)s is already a member.") % {"name": person.name}
+        return ""
 
 
-class AddClientForm(forms.Form):
-    """O1, C3: a client by their email; someone new needs a name too. Someone who is a
-    member or a client of the organization already is said so, and nothing changes."""
-
-    email = forms.EmailField(label=_("Email"), max_length=254)
-    name = forms.CharField(
-        label=_("Name"),
-        max_length=User._meta.get_field("name").max_length,
-        required=False,
-        help_text=_("Needed only for someone without an account yet."),
-    )
+class AddClientForm(PersonByEmailForm):
+    """O1, C3: a client by their email. Someone who is a member or a client of the
+    organization already is said so, and nothing changes."""
 
     def __init__(self, *args, organization: Organization, **kwargs) -> None:
-        super().__init__(*args, prefix="client", **kwargs)
-        self.organization = organization
-        self.person = None
+        super().__init__(*args, organization=organization, prefix="client", **kwargs)
 
-    def clean(self):
-        cleaned = super().clean()
-        email = (cleaned.get("email") or "").strip().lower()
-        if not email:
-            return cleaned
-        cleaned["email"] = email
-        self.person = User.objects.filter(email__iexact=email).first()
-        if self.person is None:
-            if not (cleaned.get("name") or "").strip():
-                self.add_error("name", _("Nobody has an account with this email yet: give their name to make one."))
-        elif self.person.memberships.filter(organization=self.organization).exists():
-            self.add_error(
-                "email",
-                _("%(name)s is already a member; members can be granted credits as they are.")
-                % {"name": self.person.name},
-            )
-        elif ClientAccount.objects.filter(organization=self.organization, user=self.person).exists():
-            self.add_error("email", _("%(name)s is already a client.") % {"name": self.person.name})
-        return cleaned
+    def refusal(self, person: User) -> str:
+        if person.memberships.filter(organization=self.organization).exists():
+            return _("%(name)s is already a member; members can be granted credits as they are.") % {
+                "name": person.name
+            }
+        if ClientAccount.objects.filter(organization=self.organization, user=person).exists():
+            return _("%(name)s is already a client.") % {"name": person.name}
+        return ""
 
 
 class GroupNameForm(forms.Form):
